@@ -1,0 +1,47 @@
+# envctl's build. `make help` lists the targets.
+GO        ?= go
+BIN       := bin/envctl
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/envctl/envctl/provisioner.Version=$(VERSION)
+SHOP      := api migrate store web worker
+FUZZTIME  ?= 30s
+
+.PHONY: help build test bench fuzz lint examples demo demo-down clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/envctl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+examples: ## compile the example services' static binaries (their Dockerfiles are FROM scratch)
+	@for s in $(SHOP); do \
+	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/shop/$$s/app ./examples/shop/$$s || exit 1; \
+	done
+
+test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Docker Engine and Mesos-double tests
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+bench: build examples ## run the benchmarks (not part of test)
+	$(GO) test -run '^$$' -bench . -benchmem ./graph/ ./envs/ ./provisioner/...
+
+fuzz: ## fuzz the loader and the graph for FUZZTIME each (default 30s)
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./envs/
+	$(GO) test -run '^$$' -fuzz '^FuzzSort$$' -fuzztime $(FUZZTIME) ./graph/
+	$(GO) test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./graph/
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+demo: build examples ## bring up the shop example and ask its front for the whole chain
+	./$(BIN) up -f examples/shop
+	@./$(BIN) env shop | grep WEB_HTTP= | cut -d= -f2 | xargs -I{} sh -c 'echo; echo "GET http://{}/"; wget -qO- http://{}/ 2>/dev/null || curl -s http://{}/; echo'
+	@echo "Remove it with: make demo-down"
+
+demo-down: build ## remove the shop example
+	./$(BIN) down shop
+
+clean: ## remove build outputs
+	rm -rf bin $(addprefix examples/shop/,$(addsuffix /app,$(SHOP)))

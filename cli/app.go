@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	urfave "github.com/urfave/cli/v2"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// Exit codes (design.md §3).
+const (
+	ExitOK          = 0
+	ExitFailed      = 1
+	ExitUsage       = 2
+	ExitUnreachable = 3
+	ExitInterrupted = 130
+)
+
+// exitError carries an exit code through urfave's Run. Its message has already been printed
+// when silent is set (diagnostics are rendered where they are found).
+type exitError struct {
+	code   int
+	err    error
+	silent bool
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// silentExit is an exit code whose message was already printed.
+func silentExit(code int) error { return &exitError{code: code, silent: true} }
+
+// Main runs envctl with args (args[0] is the program name) and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := New(stdin, stdout, stderr)
+	err := app.RunContext(context.Background(), args)
+	return exitCode(err, app.ErrWriter)
+}
+
+// exitCode prints err (unless already printed) and maps it to an exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if !ee.silent && ee.err != nil {
+			fmt.Fprintln(stderr, "envctl: "+ee.err.Error())
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "envctl: "+err.Error())
+	if errors.Is(err, provisioner.ErrUnreachable) {
+		return ExitUnreachable
+	}
+	if errors.Is(err, provisioner.ErrInterrupted) || errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	// urfave's own complaints (unknown flag, missing argument) are usage errors.
+	if strings.Contains(err.Error(), "flag provided but not defined") || strings.Contains(err.Error(), "Required flag") {
+		return ExitUsage
+	}
+	return ExitFailed
+}
+
+// New builds the urfave application. Nothing in it writes to os.Stdout or calls os.Exit.
+func New(stdin io.Reader, stdout, stderr io.Writer) *urfave.App {
+	red := &redactor{}
+	stdout, stderr = redactingWriter{stdout, red}, redactingWriter{stderr, red}
+	app := &urfave.App{
+		Metadata:  map[string]any{"redactor": red},
+		Name:      "envctl",
+		Usage:     "throw-away microservice environments for tests, on Docker or Mesos",
+		Version:   provisioner.Version,
+		Reader:    stdin,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// urfave would call os.Exit from inside Run for exit-coder errors; Main maps errors to
+		// codes itself, after deferred cleanups have run.
+		ExitErrHandler:       func(*urfave.Context, error) {},
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
+		Flags:                globalFlags(),
+		OnUsageError: func(c *urfave.Context, err error, _ bool) error {
+			return usageErr("%v (see envctl --help)", err)
+		},
+		Commands: []*urfave.Command{
+			upCommand(),
+			downCommand(),
+			runCommand(),
+			lsCommand(),
+			statusCommand(),
+			logsCommand(),
+			envCommand(),
+			planCommand(),
+			validateCommand(),
+			graphCommand(),
+			gcCommand(),
+		},
+	}
+	for _, cmd := range app.Commands {
+		// Global flags are accepted after the command name too (envctl ls --backend mesos),
+		// as design.md §3 promises "on every command".
+		cmd.Flags = append(cmd.Flags, globalFlags()...)
+		cmd.Before = checkGlobalFlags
+		cmd.OnUsageError = func(c *urfave.Context, err error, _ bool) error {
+			return usageErr("%s: %v (see envctl %s --help)", c.Command.Name, err, c.Command.Name)
+		}
+	}
+	return app
+}
+
+// Environment variables that stand in for global flags.
+const (
+	envBackend     = "ENVCTL_BACKEND"
+	envMesosMaster = "ENVCTL_MESOS_MASTER"
+)
+
+func globalFlags() []urfave.Flag {
+	return []urfave.Flag{
+		&urfave.StringFlag{Name: "backend", Value: "docker", EnvVars: []string{envBackend}, Usage: "where environments run: docker or mesos"},
+		&urfave.StringFlag{Name: "mesos-master", EnvVars: []string{envMesosMaster}, Usage: "the Mesos master, http://HOST:PORT (with --backend mesos)"},
+		&urfave.StringFlag{Name: "mesos-principal", EnvVars: []string{"ENVCTL_MESOS_PRINCIPAL"}, Usage: "principal for the Mesos master's HTTP basic authentication"},
+		&urfave.StringFlag{Name: "mesos-secret", EnvVars: []string{"ENVCTL_MESOS_SECRET"}, Usage: "secret for the Mesos master's HTTP basic authentication"},
+	}
+}
+
+// outputFlag is -o on every command that reports.
+func outputFlag() urfave.Flag {
+	return &urfave.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"}
+}
+
+// outputFormat validates -o.
+func outputFormat(c *urfave.Context) (string, error) {
+	o := c.String("output")
+	switch o {
+	case "text", "json":
+		return o, nil
+	}
+	return "", usageErr("-o %q: want text or json", o)
+}
+
+// getenv is os.Getenv, kept in one place so tests of the CLI see the process environment.
+var getenv = os.Getenv
+
+// checkGlobalFlags rejects a bad --backend on every command, also those that do not open one,
+// so a typo in a CI script shows up at once.
+func checkGlobalFlags(c *urfave.Context) error {
+	if _, ok := backends[c.String("backend")]; !ok {
+		return usageErr("--backend %q: unknown backend; choose one of %s", c.String("backend"), backendNames())
+	}
+	if c.String("backend") == "mesos" && c.String("mesos-master") == "" {
+		return usageErr("--backend mesos needs --mesos-master http://HOST:PORT (or ENVCTL_MESOS_MASTER)")
+	}
+	return nil
+}

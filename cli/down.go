@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	urfave "github.com/urfave/cli/v2"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+func downCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:      "down",
+		Usage:     "remove environments: NAME..., --all or --expired (no file needed)",
+		ArgsUsage: "[NAME...]",
+		Flags: []urfave.Flag{
+			&urfave.BoolFlag{Name: "all", Usage: "remove every environment envctl created"},
+			&urfave.BoolFlag{Name: "expired", Usage: "remove the environments whose TTL has passed"},
+			&urfave.DurationFlag{Name: "grace", Value: defaultGrace, Usage: "how long a service gets to stop before it is killed"},
+			&urfave.IntFlag{Name: "parallel", Value: defaultParallel, Usage: "at most this many removals at once"},
+			&urfave.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "with no NAME: take the name from this environment file"},
+			outputFlag(),
+		},
+		Action: func(c *urfave.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			all, expired, names := c.Bool("all"), c.Bool("expired"), c.Args().Slice()
+			if (all && expired) || ((all || expired) && len(names) > 0) {
+				return usageErr("down takes NAME..., --all or --expired: one of them")
+			}
+			if !all && !expired && len(names) == 0 {
+				name, err := nameFromFile(c)
+				if err != nil {
+					return err
+				}
+				names = []string{name}
+			}
+			if c.Int("parallel") < 1 {
+				return usageErr("--parallel %d: want 1 or more", c.Int("parallel"))
+			}
+			for _, n := range names {
+				if !validName(n) {
+					return usageErr("%q is not an environment name: names are lowercase letters, digits and '-', at most 63", n)
+				}
+			}
+			in := watchInterrupts(c.Context, nil)
+			defer in.Stop()
+			b, err := openBackend(in.Work, c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if all || expired {
+				found, err := listEnvironments(in.Work, b)
+				if err != nil {
+					return &exitError{code: exitCodeOf(err), err: err}
+				}
+				now := time.Now()
+				for _, e := range found {
+					if all || (!e.Expires.IsZero() && !now.Before(e.Expires)) {
+						names = append(names, e.Name)
+					}
+				}
+			}
+			return removeEnvironments(in.Work, c, b, names, format)
+		},
+	}
+}
+
+// removeEnvironments downs each named environment and reports. An environment that does not
+// exist is an error for an explicit NAME (a typo should not pass silently) but not for --all.
+func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Backend, names []string, format string) error {
+	type removedDoc struct {
+		Name      string `json:"name"`
+		Instances int    `json:"instances"`
+		Error     string `json:"error,omitempty"`
+	}
+	docs := []removedDoc{}
+	failed := 0
+	explicit := c.NArg() > 0
+	for _, name := range names {
+		if explicit {
+			if ok, err := environmentExists(ctx, b, name); err != nil {
+				return &exitError{code: exitCodeOf(err), err: err}
+			} else if !ok {
+				docs = append(docs, removedDoc{Name: name, Error: "no such environment"})
+				fmt.Fprintf(c.App.ErrWriter, "envctl: no environment %q (envctl ls lists them)\n", name)
+				failed++
+				continue
+			}
+		}
+		began := time.Now()
+		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace")})
+		d := removedDoc{Name: name, Instances: n}
+		if err != nil {
+			d.Error = err.Error()
+			failed++
+			fmt.Fprintf(c.App.ErrWriter, "envctl: environment %q: %v\n", name, err)
+		} else if format == "text" {
+			fmt.Fprintf(c.App.ErrWriter, "Removed environment %q (%s) in %s.\n", name, plural(n, "instance"), roundDuration(time.Since(began)))
+		}
+		docs = append(docs, d)
+	}
+	if format == "json" {
+		if err := writeJSON(c.App.Writer, map[string]any{"removed": docs}); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return silentExit(ExitInterrupted)
+	}
+	if failed > 0 {
+		return silentExit(ExitFailed)
+	}
+	return nil
+}
+
+// environmentExists tells whether the backend holds anything of the environment.
+func environmentExists(ctx context.Context, b provisioner.Backend, name string) (bool, error) {
+	found, err := listEnvironments(ctx, b)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range found {
+		if e.Name == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// nameFromFile reads the environment name from the file in the current directory (or -f), for
+// commands given no NAME.
+func nameFromFile(c *urfave.Context) (string, error) {
+	paths := c.StringSlice("file")
+	if len(paths) == 0 {
+		if _, err := os.Stat("envctl.hcl"); err != nil {
+			return "", usageErr("%s needs an environment NAME (or run it where envctl.hcl is, or give -f)", c.Command.Name)
+		}
+	}
+	env, err := loadEnv(c)
+	if err != nil {
+		return "", err
+	}
+	return env.Name, nil
+}
+
+func gcCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:  "gc",
+		Usage: "remove expired environments",
+		Flags: []urfave.Flag{
+			&urfave.BoolFlag{Name: "dry-run", Usage: "only list what would be removed"},
+			&urfave.IntFlag{Name: "parallel", Value: defaultParallel, Usage: "at most this many removals at once"},
+			&urfave.DurationFlag{Name: "grace", Value: defaultGrace, Usage: "how long a service gets to stop before it is killed"},
+			outputFlag(),
+		},
+		Action: func(c *urfave.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			in := watchInterrupts(c.Context, nil)
+			defer in.Stop()
+			b, err := openBackend(in.Work, c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			names, err := expiredEnvironments(in.Work, b, time.Now())
+			if err != nil {
+				return &exitError{code: exitCodeOf(err), err: err}
+			}
+			if c.Bool("dry-run") {
+				if format == "json" {
+					return writeJSON(c.App.Writer, map[string]any{"expired": append([]string{}, names...)})
+				}
+				for _, n := range names {
+					fmt.Fprintln(c.App.Writer, n)
+				}
+				return nil
+			}
+			if len(names) == 0 && format == "text" {
+				fmt.Fprintln(c.App.ErrWriter, "No expired environments.")
+			}
+			return removeEnvironments(in.Work, c, b, names, format)
+		},
+	}
+}

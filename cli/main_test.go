@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/envctl/envctl/internal/testimage"
+)
+
+// TestMain lets the test binary act as envctl inside scripts: `exec envctl ...` runs Main in
+// a separate process, as a user would.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"envctl": func() { os.Exit(Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// scriptPrefix starts the name of every environment a script creates, so the leak check
+// below looks at this package's environments only (other packages' tests run at the same time).
+const scriptPrefix = "ts-"
+
+var (
+	dockerOnce sync.Once
+	dockerErr  error
+	imageRef   string
+)
+
+// dockerReady builds the test image once; scripts that need Docker say [docker].
+func dockerReady() error {
+	dockerOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := exec.CommandContext(ctx, "docker", "version").Run(); err != nil {
+			dockerErr = fmt.Errorf("the Docker Engine does not answer: %v", err)
+			return
+		}
+		imageRef, dockerErr = testimage.Build(ctx, "testsvc", testimage.TestsvcPackage)
+	})
+	return dockerErr
+}
+
+func TestScripts(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { checkNoLeaks(t) })
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		// UPDATE_SCRIPTS=1 go test ./cli rewrites the expected outputs; review the diff.
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
+		Setup: func(env *testscript.Env) error {
+			suffix := make([]byte, 3)
+			_, _ = rand.Read(suffix)
+			// NAME is unique per script run, so scripts never meet each other's environments.
+			env.Setenv("NAME", scriptPrefix+hex.EncodeToString(suffix))
+			env.Setenv("ROOT", root)
+			for _, k := range []string{"DOCKER_HOST", "DOCKER_CONFIG", "CI"} {
+				if v := os.Getenv(k); v != "" {
+					env.Setenv(k, v)
+				}
+			}
+			if imageRef != "" {
+				env.Setenv("TESTSVC", imageRef)
+			}
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "docker":
+				if err := dockerReady(); err != nil {
+					if os.Getenv("CI") == "true" {
+						// In CI a script that needs Docker must fail, never skip.
+						return false, fmt.Errorf("CI=true but %v", err)
+					}
+					return false, nil
+				}
+				return true, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"httpget":     cmdHTTPGet,
+			"expect-exit": cmdExpectExit,
+			"testsvc":  cmdTestsvc,
+			"sleep-ms": cmdSleep,
+		},
+	})
+}
+
+// cmdHTTPGet: httpget URL FILE — GET URL (retrying for up to 5 s while it does not answer)
+// and write the body to FILE; fails unless the status is 200 (or, negated, unless it is not).
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: httpget URL FILE")
+	}
+	url := os.Expand(args[0], ts.Getenv)
+	var body []byte
+	var status int
+	var err error
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var resp *http.Response
+		resp, err = http.Get(url)
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			status = resp.StatusCode
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ok := err == nil && status == 200
+	if ok == neg {
+		ts.Fatalf("GET %s: status %d, error %v, body %q", url, status, err, body)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), body, 0o644))
+}
+
+// cmdExpectExit: expect-exit CODE PROGRAM ARGS... — run PROGRAM like exec does (stdout and
+// stderr are then checked as usual) and fail unless it exits with exactly CODE.
+func cmdExpectExit(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: expect-exit CODE PROGRAM [ARGS...]")
+	}
+	var want int
+	if _, err := fmt.Sscan(args[0], &want); err != nil {
+		ts.Fatalf("expect-exit: bad code %q", args[0])
+	}
+	err := ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("expect-exit: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdTestsvc: testsvc — fails the script unless the test image was built (a [docker] guard).
+func cmdTestsvc(ts *testscript.TestScript, neg bool, args []string) {
+	if imageRef == "" {
+		ts.Fatalf("the test image was not built")
+	}
+	ts.Setenv("TESTSVC", imageRef)
+}
+
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep-ms N")
+	}
+	var ms int
+	fmt.Sscan(args[0], &ms)
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+}
+
+// checkNoLeaks fails the test when a container or network of a script's environment is left.
+func checkNoLeaks(t *testing.T) {
+	if imageRef == "" {
+		return // no script touched Docker
+	}
+	for kind, args := range map[string][]string{
+		"container": {"ps", "-a", "--filter", "label=io.envctl.env", "--format", `{{.Label "io.envctl.env"}}`},
+		"network":   {"network", "ls", "--filter", "label=io.envctl.env", "--format", `{{.Label "io.envctl.env"}}`},
+	} {
+		out, err := exec.Command("docker", args...).Output()
+		if err != nil {
+			t.Errorf("leak check: docker %s: %v", strings.Join(args, " "), err)
+			continue
+		}
+		for _, env := range strings.Fields(string(out)) {
+			if strings.HasPrefix(env, scriptPrefix) {
+				t.Errorf("leak: a %s of environment %q is left after the scripts", kind, env)
+			}
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"syscall"
+	"time"
+
+	urfave "github.com/urfave/cli/v2"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// runTTL is run's default TTL: the environment of a CI step that was killed outright should
+// not outlive the job by much; any later envctl sweeps it.
+const runTTL = time.Hour
+
+// cmdStopDelay is how long CMD gets after the interrupt is passed on before it is killed.
+const cmdStopDelay = 10 * time.Second
+
+func runCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:      "run",
+		Usage:     "up, run CMD with the endpoints in its environment, down; exit with CMD's status",
+		ArgsUsage: "-- CMD [ARGS...]",
+		Flags: append(upFlags(runTTL),
+			&urfave.BoolFlag{Name: "keep", Usage: "leave the environment up after CMD (it still expires with its TTL)"},
+		),
+		Action: func(c *urfave.Context) error {
+			argv := c.Args().Slice()
+			if len(argv) > 0 && argv[0] == "--" {
+				argv = argv[1:]
+			}
+			if len(argv) == 0 {
+				return usageErr("run needs a command: envctl run [flags] -- CMD [ARGS...]")
+			}
+			if _, err := exec.LookPath(argv[0]); err != nil {
+				return usageErr("run: command %q not found: %v", argv[0], err)
+			}
+			in := watchInterrupts(c.Context, func() {
+				fmt.Fprintln(c.App.ErrWriter, "Interrupted: stopping and removing the environment (Ctrl-C again to leave it)...")
+			})
+			defer in.Stop()
+			res, b, err := bringUp(c, in)
+			if b != nil {
+				defer b.Close()
+			}
+			if err != nil {
+				return err
+			}
+			var insts []provisioner.Instance
+			for _, s := range res.Services {
+				insts = append(insts, s.Instance)
+			}
+			vars := endpointVars(res.Env, insts)
+			keys := make([]string, 0, len(vars))
+			for k := range vars {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			environ := os.Environ()
+			for _, k := range keys {
+				environ = append(environ, k+"="+vars[k])
+			}
+
+			cmd := exec.CommandContext(in.Work, argv[0], argv[1:]...)
+			cmd.Env = environ
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
+			// On the first Ctrl-C, CMD is asked to stop the way a terminal would ask it, and
+			// killed only if it does not within cmdStopDelay.
+			cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+			cmd.WaitDelay = cmdStopDelay
+			cmdErr := cmd.Run()
+			status := exitStatus(cmdErr)
+
+			if c.Bool("keep") && in.Work.Err() == nil {
+				fmt.Fprintf(c.App.ErrWriter, "Environment %q kept (--keep); remove it with: envctl down %s\n", res.Env, res.Env)
+			} else {
+				ctx, cancel := in.cleanupContext(2 * time.Minute)
+				_, derr := provisioner.Down(ctx, b, res.Env, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace")})
+				cancel()
+				if derr != nil {
+					fmt.Fprintf(c.App.ErrWriter, "envctl: removing environment %q: %v\n", res.Env, derr)
+					if status == 0 {
+						status = ExitFailed
+					}
+				}
+			}
+			if in.Work.Err() != nil {
+				return silentExit(ExitInterrupted)
+			}
+			if status == -1 {
+				return &exitError{code: ExitFailed, err: fmt.Errorf("run: %v", cmdErr)}
+			}
+			if status != 0 {
+				return silentExit(status)
+			}
+			return nil
+		},
+	}
+}
+
+// exitStatus is CMD's exit status as a shell reports it: its code, or 128+signal when a signal
+// ended it; -1 when it could not be run at all.
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return -1
+}

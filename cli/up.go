@@ -1,0 +1,388 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	urfave "github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/envctl/envctl/envs"
+	"github.com/envctl/envctl/provisioner"
+)
+
+// Defaults of up's flags.
+const (
+	defaultParallel = 16
+	defaultTTL      = 24 * time.Hour
+	defaultGrace    = 2 * time.Second
+)
+
+// upFlags are up's flags; run takes them too.
+func upFlags(defaultTTL time.Duration) []urfave.Flag {
+	return append(fileFlags(),
+		&urfave.IntFlag{Name: "parallel", Value: defaultParallel, Usage: "at most this many services are created at once"},
+		&urfave.DurationFlag{Name: "timeout", Usage: "give up if the environment is not ready within this time (default: each service's own ready timeout)"},
+		&urfave.StringFlag{Name: "on-failure", Value: "rollback", Usage: "rollback (remove what this run started) or keep (leave it for debugging)"},
+		&urfave.DurationFlag{Name: "ttl", Value: defaultTTL, Usage: "after this the environment counts as expired and any envctl may remove it (0: never; default: the file's environment.ttl, else this)"},
+		&urfave.DurationFlag{Name: "grace", Value: defaultGrace, Usage: "how long a service being removed gets to stop before it is killed"},
+		outputFlag(),
+	)
+}
+
+func upCommand() *urfave.Command {
+	return &urfave.Command{
+		Name:      "up",
+		Usage:     "create or update the environment and wait until every service is ready",
+		ArgsUsage: " ",
+		Flags:     upFlags(defaultTTL),
+		Action: func(c *urfave.Context) error {
+			if c.NArg() > 0 {
+				return usageErr("up takes no arguments (use -f to name the file, --name to name the environment)")
+			}
+			_, b, err := bringUp(c, nil)
+			if b != nil {
+				b.Close()
+			}
+			return err
+		},
+	}
+}
+
+// upSettings are up's flags, checked.
+type upSettings struct {
+	format   string
+	parallel int
+	timeout  time.Duration
+	rollback bool
+	ttl      time.Duration
+	grace    time.Duration
+}
+
+func readUpSettings(c *urfave.Context, env *envs.Environment) (upSettings, error) {
+	s := upSettings{parallel: c.Int("parallel"), timeout: c.Duration("timeout"), ttl: c.Duration("ttl"), grace: c.Duration("grace")}
+	var err error
+	if s.format, err = outputFormat(c); err != nil {
+		return s, err
+	}
+	switch c.String("on-failure") {
+	case "rollback":
+		s.rollback = true
+	case "keep":
+	default:
+		return s, usageErr("--on-failure %q: want rollback or keep", c.String("on-failure"))
+	}
+	if s.parallel < 1 {
+		return s, usageErr("--parallel %d: want 1 or more", s.parallel)
+	}
+	if s.timeout < 0 || s.ttl < 0 || s.grace < 0 {
+		return s, usageErr("--timeout, --ttl and --grace cannot be negative")
+	}
+	if !c.IsSet("ttl") && env != nil && env.TTL > 0 {
+		s.ttl = env.TTL
+	}
+	return s, nil
+}
+
+// bringUp is up: load, connect, sweep expired environments, prepare images, plan, apply, and
+// report. It returns the backend (to be closed by the caller) so run can go on using it.
+// in, if not nil, is the caller's interrupt watcher (run keeps one across up, CMD and down).
+func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisioner.Backend, error) {
+	env, err := loadEnv(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := readUpSettings(c, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if in == nil {
+		in = watchInterrupts(c.Context, func() {
+			fmt.Fprintln(c.App.ErrWriter, "Interrupted: stopping and rolling back (Ctrl-C again to leave things as they are)...")
+		})
+		defer in.Stop()
+	}
+	b, err := openBackend(in.Work, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	stderr := c.App.ErrWriter
+	names := make([]string, len(env.Services))
+	for i, s := range env.Services {
+		names[i] = s.Name
+	}
+	progress := newPlainProgress(stderr, names)
+
+	work := in.Work
+	var timedOut func() bool = func() bool { return false }
+	if set.timeout > 0 {
+		var cancel context.CancelFunc
+		work, cancel = context.WithTimeout(in.Work, set.timeout)
+		defer cancel()
+		timedOut = func() bool { return in.Work.Err() == nil && work.Err() != nil }
+	}
+
+	now := time.Now()
+	sweepExpired(work, b, now, stderr)
+
+	target := provisioner.NewTarget(env, set.ttl, now)
+	if err := prepareImages(work, b, target, stderr); err != nil {
+		if in.Work.Err() != nil {
+			return nil, b, &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
+		}
+		return nil, b, &exitError{code: ExitFailed, err: err}
+	}
+	observed, err := b.Observe(work, env.Name)
+	if err != nil {
+		return nil, b, &exitError{code: exitCodeOf(err), err: err}
+	}
+	desired, err := target.Desired()
+	if err != nil {
+		return nil, b, err
+	}
+	plan := provisioner.MakePlan(env.Name, desired, observed)
+
+	cleanup, cancelCleanup := in.cleanupContext(2 * time.Minute)
+	defer cancelCleanup()
+	res := provisioner.Apply(work, b, target, plan, provisioner.Options{
+		Parallel: set.parallel, Grace: set.grace, Rollback: set.rollback,
+		CleanupCtx: cleanup, Events: progress.event,
+	})
+	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {
+		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res))
+	}
+	if set.format == "json" {
+		_ = writeJSON(c.App.Writer, resultDoc(res, env))
+	} else if res.Err == nil {
+		renderReady(c.App.Writer, res, env)
+	}
+	if res.Err != nil {
+		return res, b, failureExit(res, stderr, set.rollback)
+	}
+	return res, b, nil
+}
+
+// failureExit prints why up failed and maps it to an exit code.
+func failureExit(res *provisioner.Result, stderr io.Writer, rollback bool) error {
+	code := ExitFailed
+	if errors.Is(res.Err, provisioner.ErrInterrupted) {
+		code = ExitInterrupted
+	}
+	fmt.Fprintf(stderr, "\nenvctl: environment %q failed: %v\n", res.Env, res.Err)
+	switch {
+	case res.RolledBack:
+		fmt.Fprintf(stderr, "Rolled back: removed the %s this run started.\n", plural(res.Created, "instance"))
+	case !rollback:
+		fmt.Fprintf(stderr, "Kept for debugging (--on-failure keep); remove it with: envctl down %s\n", res.Env)
+	default:
+		fmt.Fprintf(stderr, "The rollback did not finish; remove what is left with: envctl down %s\n", res.Env)
+	}
+	return silentExit(code)
+}
+
+// blockedSummary says which services were still not ready, and what each waited for.
+func blockedSummary(res *provisioner.Result) string {
+	var parts []string
+	for _, s := range res.Services {
+		if s.Phase == provisioner.PhaseReady || s.Phase == provisioner.PhaseKept {
+			continue
+		}
+		switch {
+		case !s.Begin.IsZero():
+			detail := "starting"
+			if s.LastProbe != nil {
+				detail = fmt.Sprintf("probing, attempt %d: %s", s.Attempts, s.LastProbe.Detail)
+			}
+			parts = append(parts, s.Service+" ("+detail+")")
+		default:
+			parts = append(parts, s.Service+" (waiting)")
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing was still waiting"
+	}
+	return "not ready: " + strings.Join(parts, ", ")
+}
+
+// prepareImages builds or pulls every image the environment needs, all before the first start
+// so that no service waits for another's image in the middle of the run.
+func prepareImages(ctx context.Context, b provisioner.Backend, t *provisioner.Target, stderr io.Writer) error {
+	prep, ok := b.(provisioner.ImagePreparer)
+	if !ok {
+		return nil
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	// Builds and pulls are heavy for the engine; a few at a time keep it responsive.
+	g.SetLimit(4)
+	var mu sync.Mutex // guards t.ImageIDs
+	seen := map[string]bool{}
+	for _, s := range t.Env.Services {
+		ref := t.Images[s.Name]
+		if s.Build == nil && seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		g.Go(func() error {
+			spec := provisioner.Spec{Env: t.Env.Name, Service: s.Name, Image: ref}
+			if s.Build != nil {
+				spec.Build = &provisioner.Build{Context: s.Build.Context, Dockerfile: s.Build.Dockerfile, Args: s.Build.Args}
+			}
+			id, err := prep.PrepareImage(ctx, spec, io.Discard)
+			if err != nil {
+				return fmt.Errorf("service %q: %w", s.Name, err)
+			}
+			mu.Lock()
+			for _, other := range t.Env.Services {
+				if t.Images[other.Name] == ref {
+					t.ImageIDs[other.Name] = id
+				}
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// sweepExpired removes environments whose TTL has passed (design.md: any envctl run may).
+// Failures are warnings: a sweep must never stop the user's own up.
+func sweepExpired(ctx context.Context, b provisioner.Backend, now time.Time, stderr io.Writer) {
+	expired, err := expiredEnvironments(ctx, b, now)
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: could not look for expired environments: %v\n", err)
+		return
+	}
+	for _, name := range expired {
+		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: defaultParallel})
+		if err != nil {
+			fmt.Fprintf(stderr, "warning: removing expired environment %q: %v\n", name, err)
+			continue
+		}
+		fmt.Fprintf(stderr, "Removed expired environment %q (%s).\n", name, plural(n, "instance"))
+	}
+}
+
+// expiredEnvironments lists the environments whose expiry passed, from the backend's labels.
+func expiredEnvironments(ctx context.Context, b provisioner.Backend, now time.Time) ([]string, error) {
+	envsFound, err := listEnvironments(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range envsFound {
+		if !e.Expires.IsZero() && !now.Before(e.Expires) {
+			out = append(out, e.Name)
+		}
+	}
+	return out, nil
+}
+
+// envSummary is one environment as ls shows it.
+type envSummary struct {
+	Name      string
+	Services  int
+	Ready     int
+	Created   time.Time
+	Expires   time.Time
+	Instances []provisioner.Instance
+}
+
+// listEnvironments gathers every environment the backend holds anything of.
+func listEnvironments(ctx context.Context, b provisioner.Backend) ([]*envSummary, error) {
+	insts, err := b.Observe(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*envSummary{}
+	get := func(name string) *envSummary {
+		e, ok := byName[name]
+		if !ok {
+			e = &envSummary{Name: name}
+			byName[name] = e
+		}
+		return e
+	}
+	note := func(e *envSummary, labels map[string]string, created time.Time) {
+		if t, ok := provisioner.Expiry(labels); ok && (e.Expires.IsZero() || t.After(e.Expires)) {
+			e.Expires = t
+		}
+		if !created.IsZero() && (e.Created.IsZero() || created.Before(e.Created)) {
+			e.Created = created
+		}
+	}
+	if em, ok := b.(provisioner.EnvironmentManager); ok {
+		infos, err := em.Environments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, info := range infos {
+			note(get(info.Name), info.Labels, info.Created)
+		}
+	}
+	for _, inst := range insts {
+		e := get(inst.Env)
+		e.Instances = append(e.Instances, inst)
+		note(e, inst.Labels, inst.Created)
+	}
+	out := make([]*envSummary, 0, len(byName))
+	for _, e := range byName {
+		seen := map[string]bool{}
+		for _, inst := range e.Instances {
+			if !seen[inst.Service] {
+				seen[inst.Service] = true
+				e.Services++
+			}
+			if instanceUp(inst) {
+				e.Ready++
+			}
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// instanceUp tells whether an instance is doing what it should: a service running, a job
+// finished with 0.
+func instanceUp(inst provisioner.Instance) bool {
+	if inst.Labels[provisioner.LabelRun] == "once" {
+		return inst.State == provisioner.StateExited && inst.ExitCode == 0
+	}
+	return inst.State == provisioner.StateRunning
+}
+
+// renderReady prints the endpoints of a ready environment.
+func renderReady(w io.Writer, res *provisioner.Result, env *envs.Environment) {
+	fmt.Fprintf(w, "Environment %q is ready in %s (%s).\n", res.Env, roundDuration(res.Duration), plural(len(res.Services), "service"))
+	for _, s := range res.Services {
+		eps := endpointList(s.Instance)
+		state := string(s.Phase)
+		if s.Phase == provisioner.PhaseReady {
+			state = "ready in " + roundDuration(s.TimeToReady)
+		}
+		if len(eps) == 0 {
+			fmt.Fprintf(w, "  %-14s %s\n", s.Service, state)
+			continue
+		}
+		fmt.Fprintf(w, "  %-14s %-22s %s\n", s.Service, state, strings.Join(eps, "  "))
+	}
+	if len(res.CriticalPath) > 1 {
+		fmt.Fprintf(w, "Critical path: %s\n", strings.Join(res.CriticalPath, " -> "))
+	}
+}
+
+// endpointList is "http=127.0.0.1:49153" per published port, sorted.
+func endpointList(inst provisioner.Instance) []string {
+	var out []string
+	for name, addr := range inst.Published {
+		out = append(out, name+"="+addr)
+	}
+	sort.Strings(out)
+	return out
+}

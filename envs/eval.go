@@ -1,0 +1,359 @@
+package envs
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// scope says which references an expression may use.
+type scope int
+
+const (
+	scopeEnv     scope = iota // the environment block: var only (locals may use environment.name)
+	scopeLocal                // locals: var, local, environment
+	scopeStatic               // service attributes fixed at load: no service addresses
+	scopeRuntime              // command, entrypoint, env: service addresses too
+)
+
+const serviceRefHere = "Service addresses are known only at start; they may be used in command, entrypoint and env."
+
+// checkRefs checks every reference in expr against the declared names and the scope, and
+// appends each service reference to deps. It reports false when any reference is wrong, so
+// the caller skips evaluating expr rather than adding knock-on errors.
+func (l *loader) checkRefs(expr hcl.Expression, sc scope, deps *[]Dep) bool {
+	ok := true
+	for _, t := range expr.Variables() {
+		if !l.checkRef(t, sc, deps) {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// stepName returns the attribute name of a traversal step: .name or ["name"].
+func stepName(s hcl.Traverser) (string, bool) {
+	switch s := s.(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		k, _ := s.Key.Unmark()
+		if k.Type() == cty.String && k.IsKnown() && !k.IsNull() {
+			return k.AsString(), true
+		}
+	}
+	return "", false
+}
+
+func (l *loader) checkRef(t hcl.Traversal, sc scope, deps *[]Dep) bool {
+	root := t.RootName()
+	rng := t.SourceRange()
+	switch root {
+	case "var":
+		name, ok := "", len(t) > 1
+		if ok {
+			name, ok = stepName(t[1])
+		}
+		if !ok {
+			l.errorf(&rng, "Invalid reference", "A variable is referenced by its name, like var.tag.")
+			return false
+		}
+		if l.vars[name] == nil {
+			l.errorf(&rng, "Reference to undeclared variable",
+				"No variable named %q is declared; add a variable %q block.%s", name, name, didYouMean(name, l.varNames()))
+			return false
+		}
+		return true
+	case "local":
+		if sc == scopeEnv {
+			l.errorf(&rng, "Invalid reference", "The environment block may use variables (var.NAME) and functions, not local values.")
+			return false
+		}
+		name, ok := "", len(t) > 1
+		if ok {
+			name, ok = stepName(t[1])
+		}
+		if !ok {
+			l.errorf(&rng, "Invalid reference", "A local value is referenced by its name, like local.db_user.")
+			return false
+		}
+		if l.locals[name] == nil {
+			l.errorf(&rng, "Reference to undeclared local value",
+				"No local value named %q is declared in a locals block.%s", name, didYouMean(name, l.localNames()))
+			return false
+		}
+		return true
+	case "environment":
+		if sc == scopeEnv {
+			l.errorf(&rng, "Invalid reference", "The environment block cannot refer to itself; it may use variables (var.NAME) and functions.")
+			return false
+		}
+		name, ok := "", len(t) > 1
+		if ok {
+			name, ok = stepName(t[1])
+		}
+		if !ok || name != "name" {
+			l.errorf(&rng, "Invalid reference", "The environment has one attribute to refer to: environment.name.")
+			return false
+		}
+		return true
+	case "service":
+		if sc != scopeRuntime {
+			l.errorf(&rng, "Invalid reference to a service", "%s", serviceRefHere)
+			return false
+		}
+		return l.checkServiceRef(t, deps)
+	}
+	l.errorf(&rng, "Invalid reference",
+		"%q is not something an expression can refer to. References start with var., local., environment. or service.", root)
+	return false
+}
+
+// checkServiceRef checks service.N.host and service.N.ports.P and records the edge to N.
+func (l *loader) checkServiceRef(t hcl.Traversal, deps *[]Dep) bool {
+	rng := t.SourceRange()
+	name, ok := "", len(t) > 1
+	if ok {
+		name, ok = stepName(t[1])
+	}
+	if !ok {
+		l.errorf(&rng, "Invalid reference to a service", "A service is referenced by its name, like service.db.host or service.db.ports.pg.")
+		return false
+	}
+	sv := l.services[name]
+	if sv == nil {
+		l.errorf(&rng, "Reference to undeclared service",
+			"No service named %q is declared.%s", name, didYouMean(name, l.serviceNames()))
+		return false
+	}
+	attr := ""
+	if len(t) > 2 {
+		attr, _ = stepName(t[2])
+	}
+	switch attr {
+	case "host":
+	case "ports":
+		port := ""
+		if len(t) > 3 {
+			port, _ = stepName(t[3])
+		}
+		if port == "" {
+			l.errorf(&rng, "Invalid reference to a service",
+				"A port is referenced by its name, like service.%s.ports.%s.", name, firstOr(sv.portNames, "http"))
+			return false
+		}
+		if !sv.hasPort(port) {
+			l.errorf(&rng, "Unknown port", "%s", unknownPortDetail(name, port, sv.portNames))
+			return false
+		}
+	default:
+		what := "Nothing more"
+		if attr != "" {
+			what = fmt.Sprintf("%q", attr)
+		}
+		l.errorf(&rng, "Invalid reference to a service",
+			"%s is not an attribute of a service. A service has: host (service.%s.host) and ports (service.%s.ports.NAME).",
+			what, name, name)
+		return false
+	}
+	if deps != nil {
+		*deps = append(*deps, Dep{Name: name, Range: rng})
+	}
+	return true
+}
+
+func firstOr(names []string, def string) string {
+	if len(names) > 0 {
+		return names[0]
+	}
+	return def
+}
+
+// unknownPortDetail explains which ports a service has, with a suggestion.
+func unknownPortDetail(svc, port string, ports []string) string {
+	if len(ports) == 0 {
+		return fmt.Sprintf("Service %q declares no ports; declare one with ports = { %s = 8080 }.", svc, port)
+	}
+	return fmt.Sprintf("Service %q has no port named %q; its ports are %s.%s",
+		svc, port, quotedList(ports, false), didYouMean(port, ports))
+}
+
+// eval checks expr's references for the scope and evaluates it. It reports false, without a
+// further error, when the value is not usable: a wrong reference, an evaluation error, or
+// (outside run-time attributes) a value left unknown by a variable that has no value.
+func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext, sc scope, deps *[]Dep) (cty.Value, bool) {
+	if !l.checkRefs(expr, sc, deps) {
+		return cty.NilVal, false
+	}
+	v, diags := expr.Value(ctx)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	if sc != scopeRuntime && !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// typeError reports a value of the wrong type for attribute a.
+func (l *loader) typeError(a *hcl.Attribute, expected string) {
+	l.errorf(rangePtr(a.Expr.Range()), "Incorrect attribute value type",
+		"Inappropriate value for attribute %q: %s.", a.Name, expected)
+}
+
+// stringVal converts an evaluated attribute to a string. A null counts as unset (false, no
+// error); a value of another kind is a type error.
+func (l *loader) stringVal(a *hcl.Attribute, v cty.Value, ok bool) (string, bool) {
+	if !ok || v.IsNull() {
+		return "", false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsKnown() {
+		return "", false
+	}
+	sv, err := convert.Convert(v, cty.String)
+	if err != nil || sv.IsNull() {
+		l.typeError(a, "a string is required, got "+friendlyType(v.Type()))
+		return "", false
+	}
+	return sv.AsString(), true
+}
+
+// numberVal converts an evaluated attribute to a float64.
+func (l *loader) numberVal(a *hcl.Attribute, v cty.Value, ok bool) (float64, bool) {
+	if !ok || v.IsNull() {
+		return 0, false
+	}
+	v, _ = v.UnmarkDeep()
+	if !v.IsKnown() {
+		return 0, false
+	}
+	nv, err := convert.Convert(v, cty.Number)
+	if err != nil || nv.IsNull() {
+		l.typeError(a, "a number is required, got "+friendlyType(v.Type()))
+		return 0, false
+	}
+	f, _ := nv.AsBigFloat().Float64()
+	return f, true
+}
+
+// stringList converts a value to a list of strings. hint is added to the error when a plain
+// string was given where a list is expected.
+func (l *loader) stringList(a *hcl.Attribute, v cty.Value, hint string) ([]string, bool) {
+	if v.IsNull() {
+		return nil, false
+	}
+	v, _ = v.UnmarkDeep()
+	ty := v.Type()
+	if ty == cty.String {
+		l.typeError(a, "a list of strings is required, not a single string. "+hint)
+		return nil, false
+	}
+	if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+		l.typeError(a, "a list of strings is required, got "+friendlyType(ty))
+		return nil, false
+	}
+	if !v.IsWhollyKnown() {
+		return nil, false
+	}
+	out := make([]string, 0, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if e.IsNull() {
+			l.typeError(a, fmt.Sprintf("element %s is null; a list of strings is required", k.AsBigFloat().String()))
+			return nil, false
+		}
+		s, err := convert.Convert(e, cty.String)
+		if err != nil {
+			l.typeError(a, fmt.Sprintf("element %s is %s; a list of strings is required", k.AsBigFloat().String(), friendlyType(e.Type())))
+			return nil, false
+		}
+		out = append(out, s.AsString())
+	}
+	return out, true
+}
+
+// stringMap converts a value to a map of strings; numbers and bools convert.
+func (l *loader) stringMap(a *hcl.Attribute, v cty.Value) (map[string]string, bool) {
+	if v.IsNull() {
+		return nil, false
+	}
+	v, _ = v.UnmarkDeep()
+	ty := v.Type()
+	if !(ty.IsMapType() || ty.IsObjectType()) {
+		l.typeError(a, "a map of strings is required, like { KEY = \"value\" }, got "+friendlyType(ty))
+		return nil, false
+	}
+	if !v.IsWhollyKnown() {
+		return nil, false
+	}
+	out := make(map[string]string, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		key := k.AsString()
+		if e.IsNull() {
+			l.typeError(a, fmt.Sprintf("element %q is null; a map of strings is required", key))
+			return nil, false
+		}
+		s, err := convert.Convert(e, cty.String)
+		if err != nil {
+			l.typeError(a, fmt.Sprintf("element %q is %s; a map of strings is required", key, friendlyType(e.Type())))
+			return nil, false
+		}
+		out[key] = s.AsString()
+	}
+	return out, true
+}
+
+// friendlyType names a cty type the way the file's author thinks of it.
+func friendlyType(ty cty.Type) string {
+	switch {
+	case ty == cty.String:
+		return "a string"
+	case ty == cty.Number:
+		return "a number"
+	case ty == cty.Bool:
+		return "a bool"
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		return "a list"
+	case ty.IsMapType() || ty.IsObjectType():
+		return "a map"
+	case ty == cty.DynamicPseudoType:
+		return "null"
+	}
+	return ty.FriendlyName()
+}
+
+// itemRange returns the range of the value of key inside an object constructor expression,
+// for pointing at one entry of a map; else the whole expression's range.
+func itemRange(expr hcl.Expression, key string) hcl.Range {
+	if oc, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
+		for _, item := range oc.Items {
+			k, diags := item.KeyExpr.Value(nil)
+			if diags.HasErrors() || k.Type() != cty.String || !k.IsKnown() || k.IsNull() {
+				continue
+			}
+			if k.AsString() == key {
+				return item.ValueExpr.Range()
+			}
+		}
+	}
+	return expr.Range()
+}
+
+// sortByPos sorts items by the start of their range: file order first is kept by the caller,
+// so this only orders within one file.
+func sortByPos[T any](items []T, rng func(T) hcl.Range) {
+	sort.SliceStable(items, func(i, j int) bool {
+		ri, rj := rng(items[i]), rng(items[j])
+		if ri.Filename != rj.Filename {
+			return ri.Filename < rj.Filename
+		}
+		return ri.Start.Byte < rj.Start.Byte
+	})
+}

@@ -1,0 +1,189 @@
+package envs
+
+import (
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// localDecl is one attribute of a locals block.
+type localDecl struct {
+	name string
+	attr *hcl.Attribute
+	f    *srcFile
+	deps []string // local names it refers to, unique
+}
+
+func (l *loader) localNames() []string {
+	names := make([]string, 0, len(l.locals))
+	for _, d := range l.localOrder() {
+		names = append(names, d.name)
+	}
+	return names
+}
+
+// localOrder returns the locals in declaration order.
+func (l *loader) localOrder() []*localDecl {
+	out := make([]*localDecl, 0, len(l.locals))
+	for _, d := range l.locals {
+		out = append(out, d)
+	}
+	sortByPos(out, func(d *localDecl) hcl.Range { return d.attr.Range })
+	return out
+}
+
+// evalLocals evaluates the locals of every locals block in dependency order (Kahn's
+// algorithm, declaration order among the ready ones), so they may refer to one another in any
+// order. Locals on a cycle are reported once per cycle and left unknown.
+func (l *loader) evalLocals(blocks []blockIn) {
+	l.locals = map[string]*localDecl{}
+	var order []*localDecl
+	for _, b := range blocks {
+		attrs, diags := b.Body.JustAttributes()
+		l.diags = append(l.diags, diags...)
+		for _, a := range sortedAttrs(attrs) {
+			if prev := l.locals[a.Name]; prev != nil {
+				l.errorf(rangePtr(a.NameRange), "Duplicate local value",
+					"A local value named %q was already declared at %s.", a.Name, prev.attr.NameRange)
+				continue
+			}
+			d := &localDecl{name: a.Name, attr: a, f: b.f}
+			l.locals[a.Name] = d
+			order = append(order, d)
+		}
+	}
+	for _, d := range order {
+		seen := map[string]bool{}
+		for _, t := range d.attr.Expr.Variables() {
+			if t.RootName() != "local" || len(t) < 2 {
+				continue
+			}
+			if n, ok := stepName(t[1]); ok && l.locals[n] != nil && !seen[n] {
+				seen[n] = true
+				d.deps = append(d.deps, n)
+			}
+		}
+	}
+
+	l.localVals = map[string]cty.Value{}
+	done := map[string]bool{}
+	envObj := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(l.envName)})
+	for progress := true; progress; {
+		progress = false
+		for _, d := range order {
+			if done[d.name] || !l.depsDone(d, done) {
+				continue
+			}
+			done[d.name] = true
+			progress = true
+			ctx := &hcl.EvalContext{
+				Variables: map[string]cty.Value{
+					"var": l.varObject(), "local": l.localObject(), "environment": envObj,
+				},
+				Functions: d.f.funcs,
+			}
+			v, ok := l.eval(d.attr.Expr, ctx, scopeLocal, nil)
+			if !ok {
+				v = cty.DynamicVal // reported already; unknown stops knock-on errors
+			}
+			l.localVals[d.name] = v
+		}
+	}
+
+	// What is left is on a cycle or depends on one. Report each cycle once, from its first
+	// declared member.
+	reported := map[string]bool{}
+	for _, d := range order {
+		if done[d.name] {
+			continue
+		}
+		l.localVals[d.name] = cty.DynamicVal
+		if reported[d.name] {
+			continue
+		}
+		cycle := l.findLocalCycle(d, done)
+		if cycle == nil {
+			continue // only downstream of a cycle
+		}
+		dup := false
+		for _, n := range cycle {
+			dup = dup || reported[n]
+		}
+		for _, n := range cycle {
+			reported[n] = true
+		}
+		if dup {
+			continue
+		}
+		first := l.locals[cycle[0]]
+		path := make([]string, 0, len(cycle)+1)
+		for _, n := range append(cycle, cycle[0]) {
+			path = append(path, "local."+n)
+		}
+		l.errorf(rangePtr(first.attr.NameRange), "Cycle in local values",
+			"Local values refer to each other in a circle: %s. Break the circle by writing one of them without the others.",
+			strings.Join(path, " -> "))
+	}
+}
+
+func (l *loader) depsDone(d *localDecl, done map[string]bool) bool {
+	for _, n := range d.deps {
+		if !done[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// findLocalCycle follows not-done dependencies from d until a name repeats, and returns the
+// cycle found, starting at its first declared member; nil when d only leads into a cycle
+// that does not pass through d.
+func (l *loader) findLocalCycle(d *localDecl, done map[string]bool) []string {
+	pos := map[string]int{}
+	var path []string
+	cur := d
+	for cur != nil {
+		if i, ok := pos[cur.name]; ok {
+			cycle := path[i:]
+			if cycle[0] != d.name && !contains(cycle, d.name) {
+				return nil
+			}
+			// rotate so that it starts with d
+			for j, n := range cycle {
+				if n == d.name {
+					return append(append([]string(nil), cycle[j:]...), cycle[:j]...)
+				}
+			}
+			return cycle
+		}
+		pos[cur.name] = len(path)
+		path = append(path, cur.name)
+		var next *localDecl
+		for _, n := range cur.deps {
+			if !done[n] {
+				next = l.locals[n]
+				break
+			}
+		}
+		cur = next
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// localObject is the value of `local` in expressions.
+func (l *loader) localObject() cty.Value {
+	if len(l.localVals) == 0 {
+		return cty.EmptyObjectVal
+	}
+	return cty.ObjectVal(l.localVals)
+}

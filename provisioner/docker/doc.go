@@ -1,0 +1,17 @@
+// Package docker is the provisioner.Backend over the local Docker Engine API.
+//
+// It is the only package of envctl that imports the Docker SDK. Each environment gets one
+// bridge network, envctl-<env>; each service one container, <env>-<service>, attached to that
+// network with the service name as its alias, its ports published on 127.0.0.1 on ephemeral host
+// ports. Everything it creates carries envctl's labels (provisioner.LabelEnv and friends), and
+// everything it reads or removes is selected by those labels: a container or network without
+// provisioner.LabelEnv is never touched.
+//
+// The backend keeps no state of its own. Observe, Inspect and Environments read the labels, the
+// port bindings and the network endpoints back from the engine, so a second envctl process (or
+// the same one after a crash) sees exactly what the first created.
+//
+// Every request to the engine runs under its own timeout (see callTimeout), so that a wedged
+// engine fails a command instead of hanging it; only the streaming calls (followed logs, image
+// pulls and builds) run as long as the caller's context allows.
+package docker

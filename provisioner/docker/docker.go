@@ -1,0 +1,167 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/docker/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// minAPIVersion is the oldest Engine API envctl speaks: Docker 20.10. Older engines lack
+// features the backend relies on (network labels filters, NetworkSettings in container lists).
+const minAPIVersion = "1.41"
+
+// pingTimeout bounds New's ping. A local engine answers a ping in milliseconds; two seconds
+// leaves room for a loaded machine while keeping "Docker is not running" under the 3 s users
+// tolerate before they assume a hang.
+const pingTimeout = 2 * time.Second
+
+// callTimeout bounds every single, non-streaming request to the engine, to protect against a
+// wedged engine (Nomad's dockerAPIQueryContext). It is generous because on a loaded CI machine
+// a container create or start can take seconds when dozens run at once; it is not a deadline
+// for anything the user waits on, only a guard against waiting forever.
+const callTimeout = 60 * time.Second
+
+// apiClient is the part of the Docker SDK client the backend uses. *client.Client implements
+// it; tests may substitute a fault-injecting wrapper.
+type apiClient interface {
+	Ping(ctx context.Context) (types.Ping, error)
+	NegotiateAPIVersionPing(types.Ping)
+	DaemonHost() string
+	Close() error
+
+	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
+	ContainerCreate(ctx context.Context, config *container.Config, hostConfig *container.HostConfig, networkingConfig *network.NetworkingConfig, platform *ocispec.Platform, containerName string) (container.CreateResponse, error)
+	ContainerStart(ctx context.Context, containerID string, options container.StartOptions) error
+	ContainerStop(ctx context.Context, containerID string, options container.StopOptions) error
+	ContainerRemove(ctx context.Context, containerID string, options container.RemoveOptions) error
+	ContainerInspect(ctx context.Context, containerID string) (container.InspectResponse, error)
+	ContainerLogs(ctx context.Context, containerID string, options container.LogsOptions) (io.ReadCloser, error)
+	ContainerExecCreate(ctx context.Context, containerID string, options container.ExecOptions) (container.ExecCreateResponse, error)
+	ContainerExecAttach(ctx context.Context, execID string, config container.ExecAttachOptions) (types.HijackedResponse, error)
+	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
+
+	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
+	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
+	NetworkRemove(ctx context.Context, networkID string) error
+
+	ImageBuild(ctx context.Context, buildContext io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
+	ImageInspect(ctx context.Context, imageID string, inspectOpts ...client.ImageInspectOption) (image.InspectResponse, error)
+	ImagePull(ctx context.Context, refStr string, options image.PullOptions) (io.ReadCloser, error)
+}
+
+// Backend runs services as containers on one Docker Engine. It is safe for concurrent use.
+type Backend struct {
+	api apiClient
+
+	// envMu guards envLocks. envLocks holds one mutex per environment, held while its network is
+	// looked up and created, so that concurrent Starts of one environment create one network:
+	// Docker allows several networks with the same name. Entries are never deleted; one mutex
+	// per environment a process touches is a negligible cost.
+	envMu    sync.Mutex
+	envLocks map[string]*sync.Mutex
+}
+
+var (
+	_ provisioner.Backend            = (*Backend)(nil)
+	_ provisioner.ImagePreparer      = (*Backend)(nil)
+	_ provisioner.Inspector          = (*Backend)(nil)
+	_ provisioner.LogReader          = (*Backend)(nil)
+	_ provisioner.Execer             = (*Backend)(nil)
+	_ provisioner.EnvironmentManager = (*Backend)(nil)
+)
+
+// New connects to the engine named by DOCKER_HOST (and DOCKER_API_VERSION, DOCKER_CERT_PATH,
+// DOCKER_TLS_VERIFY), or to the default socket, and negotiates the API version. It pings the
+// engine first: when the engine does not answer within pingTimeout, the error wraps
+// provisioner.ErrUnreachable and says where it looked.
+func New(ctx context.Context) (*Backend, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		// A malformed DOCKER_HOST or certificate path: the user's configuration, not a dead engine.
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	b, err := newBackend(ctx, cli)
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// newBackend pings the engine behind api and wraps it in a Backend.
+func newBackend(ctx context.Context, api apiClient) (*Backend, error) {
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	ping, err := api.Ping(pctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: docker is not answering at %s: %w", provisioner.ErrUnreachable, where(api), err)
+	}
+	if ping.APIVersion != "" && versions.LessThan(ping.APIVersion, minAPIVersion) {
+		return nil, fmt.Errorf("docker engine at %s speaks API %s; envctl needs %s or newer (Docker 20.10+)",
+			api.DaemonHost(), ping.APIVersion, minAPIVersion)
+	}
+	// Negotiate from this ping instead of letting the client ping again on the first request.
+	api.NegotiateAPIVersionPing(ping)
+	return &Backend{api: api, envLocks: map[string]*sync.Mutex{}}, nil
+}
+
+// where describes the place New looked for the engine, for error messages.
+func where(api apiClient) string {
+	if os.Getenv(client.EnvOverrideHost) != "" {
+		return fmt.Sprintf("%s (from %s)", api.DaemonHost(), client.EnvOverrideHost)
+	}
+	return fmt.Sprintf("%s (the default socket; set %s to use another engine)", api.DaemonHost(), client.EnvOverrideHost)
+}
+
+// Name is "docker".
+func (b *Backend) Name() string { return "docker" }
+
+// Close releases the client's connections.
+func (b *Backend) Close() error { return b.api.Close() }
+
+// call runs one non-streaming engine request under callTimeout.
+func call(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return fn(ctx)
+}
+
+// cleanupContext is for removing what a failed operation created: it survives the caller's
+// cancellation (Ctrl-C must not leak a half-started container) but not forever.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+}
+
+// envLock returns the mutex that serialises network creation for env.
+func (b *Backend) envLock(env string) *sync.Mutex {
+	b.envMu.Lock()
+	defer b.envMu.Unlock()
+	mu, ok := b.envLocks[env]
+	if !ok {
+		mu = &sync.Mutex{}
+		b.envLocks[env] = mu
+	}
+	return mu
+}
+
+// errNoEnv is returned for specs and instances that name no environment: the backend never
+// creates or touches anything without provisioner.LabelEnv.
+var errNoEnv = errors.New("no environment name")

@@ -1,0 +1,211 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// envLabelKeys are the labels that describe an environment rather than one service; the
+// network carries them, and Environments reports them.
+var envLabelKeys = []string{provisioner.LabelEnv, provisioner.LabelExpires, provisioner.LabelVersion, provisioner.LabelOwner}
+
+// envLabels picks the environment-level labels out of a container's or a spec's labels.
+func envLabels(env string, from map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range envLabelKeys {
+		if v, ok := from[k]; ok {
+			out[k] = v
+		}
+	}
+	out[provisioner.LabelEnv] = env
+	if _, ok := out[provisioner.LabelVersion]; !ok {
+		out[provisioner.LabelVersion] = provisioner.Version
+	}
+	return out
+}
+
+// envNetworks lists env's networks: named envctl-<env> and labelled for env. Normally there is
+// one; two processes racing to create it can leave two (see ensureNetwork).
+func (b *Backend) envNetworks(ctx context.Context, env string) ([]network.Summary, error) {
+	f := envFilter(env)
+	f.Add("name", networkName(env)) // a substring match in the engine; the exact name is checked below
+	var list []network.Summary
+	err := call(ctx, func(ctx context.Context) (err error) {
+		list, err = b.api.NetworkList(ctx, network.ListOptions{Filters: f})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	out := list[:0]
+	for _, n := range list {
+		if n.Name == networkName(env) {
+			out = append(out, n)
+		}
+	}
+	// The oldest network is the environment's, so that every process picks the same one.
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// ensureNetwork returns the ID of env's network, creating it with the environment-level labels
+// taken from labels when there is none.
+//
+// Within one process the per-environment lock makes concurrent Starts create one network.
+// Across processes the engine is the only arbiter: on API 1.41 the client asks the engine to
+// refuse a duplicate name (CheckDuplicate), which it does on a best-effort basis, so a loser
+// either gets a conflict or, in a tight race, creates a second network of the same name. Both
+// cases converge: after a conflict the loser reuses the existing network, and after a create
+// every process re-lists and uses the oldest network, and whoever created a younger one removes
+// it (harmlessly failing if someone attached to it in between).
+func (b *Backend) ensureNetwork(ctx context.Context, env string, labels map[string]string) (string, error) {
+	mu := b.envLock(env)
+	mu.Lock()
+	defer mu.Unlock()
+
+	nets, err := b.envNetworks(ctx, env)
+	if err != nil {
+		return "", err
+	}
+	if len(nets) > 0 {
+		return nets[0].ID, nil
+	}
+	var created network.CreateResponse
+	err = call(ctx, func(ctx context.Context) (err error) {
+		created, err = b.api.NetworkCreate(ctx, networkName(env), network.CreateOptions{
+			Driver: "bridge",
+			Labels: envLabels(env, labels),
+		})
+		return err
+	})
+	if err != nil && !cerrdefs.IsConflict(err) {
+		return "", fmt.Errorf("create network %s: %w", networkName(env), err)
+	}
+	// Re-list after a conflict (someone else won) and after a success (someone else may have
+	// won at the same time).
+	nets, lerr := b.envNetworks(ctx, env)
+	if lerr != nil {
+		return "", lerr
+	}
+	if len(nets) == 0 {
+		if err != nil {
+			return "", fmt.Errorf("create network %s: %w", networkName(env), err)
+		}
+		return "", fmt.Errorf("create network %s: created as %s but the engine does not list it", networkName(env), created.ID)
+	}
+	if created.ID != "" && nets[0].ID != created.ID {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		_ = b.api.NetworkRemove(cctx, created.ID) // best effort: ours lost the race and is unused
+	}
+	return nets[0].ID, nil
+}
+
+// Environments lists every environment that has a container or a network labelled with
+// provisioner.LabelEnv, sorted by name. The environment-level labels come from the network when
+// there is one, else from a container; Created is the network's creation time, else the oldest
+// container's.
+func (b *Backend) Environments(ctx context.Context) ([]provisioner.EnvInfo, error) {
+	var nets []network.Summary
+	err := call(ctx, func(ctx context.Context) (err error) {
+		nets, err = b.api.NetworkList(ctx, network.ListOptions{Filters: envFilter("")})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	var conts []container.Summary
+	err = call(ctx, func(ctx context.Context) (err error) {
+		conts, err = b.api.ContainerList(ctx, container.ListOptions{All: true, Filters: envFilter("")})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+
+	envs := map[string]*provisioner.EnvInfo{}
+	fromNet := map[string]bool{}
+	for _, n := range nets {
+		env := n.Labels[provisioner.LabelEnv]
+		if env == "" || n.Name != networkName(env) {
+			continue
+		}
+		e, ok := envs[env]
+		if ok && !n.Created.Before(e.Created) {
+			continue // of two racing networks, the oldest is the environment's
+		}
+		envs[env] = &provisioner.EnvInfo{Name: env, Labels: envLabels(env, n.Labels), Created: n.Created}
+		fromNet[env] = true
+	}
+	for _, c := range conts {
+		env := c.Labels[provisioner.LabelEnv]
+		if env == "" {
+			continue
+		}
+		created := time.Unix(c.Created, 0)
+		e, ok := envs[env]
+		switch {
+		case !ok:
+			envs[env] = &provisioner.EnvInfo{Name: env, Labels: envLabels(env, c.Labels), Created: created}
+		case !fromNet[env] && created.Before(e.Created):
+			e.Created = created
+		}
+	}
+	out := make([]provisioner.EnvInfo, 0, len(envs))
+	for _, e := range envs {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Teardown removes env's network(s): those named envctl-<env> and labelled for env, never any
+// other. It fails while containers are still attached; remove the instances first. An
+// environment without a network is not an error.
+func (b *Backend) Teardown(ctx context.Context, env string) error {
+	if env == "" {
+		return fmt.Errorf("teardown: %w", errNoEnv)
+	}
+	// Held so that a Start of env in this process does not attach to a network being removed.
+	mu := b.envLock(env)
+	mu.Lock()
+	defer mu.Unlock()
+
+	nets, err := b.envNetworks(ctx, env)
+	if err != nil {
+		return fmt.Errorf("teardown %s: %w", env, err)
+	}
+	var errs []error
+	for _, n := range nets {
+		err := call(ctx, func(ctx context.Context) error { return b.api.NetworkRemove(ctx, n.ID) })
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %s (%s): %w", n.Name, shortID(n.ID), err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("teardown %s: %w", env, err)
+	}
+	return nil
+}
+
+// shortID is the 12-character form of an engine ID that `docker ps` shows.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

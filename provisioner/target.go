@@ -1,0 +1,193 @@
+package provisioner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/envctl/envctl/envs"
+)
+
+// Target is a loaded environment file made ready to plan and apply: the images each service
+// runs and the environment-wide labels.
+type Target struct {
+	Env *envs.Environment
+	// Images maps a service to the image reference it runs: its image, or the tag its build
+	// produces.
+	Images map[string]string
+	// ImageIDs maps a service to the ID of its image when known (after PrepareImage). It enters
+	// the config hash, so a rebuilt or re-pulled image recreates the service.
+	ImageIDs map[string]string
+	Expires  time.Time // zero: never
+	Owner    string    // "host:pid", for people reading labels
+
+	// mu guards hashes: Spec is called from parallel walkers, and a hash, which evaluates the
+	// service's template, is worth computing once.
+	mu     sync.Mutex
+	hashes map[string]string
+}
+
+// NewTarget prepares env for planning. Built images are tagged envctl/<env>-<service>:latest
+// unless the service names an image too, which is then the tag.
+func NewTarget(env *envs.Environment, ttl time.Duration, now time.Time) *Target {
+	t := &Target{Env: env, Images: map[string]string{}, ImageIDs: map[string]string{}}
+	for _, s := range env.Services {
+		img := s.Image
+		if img == "" && s.Build != nil {
+			img = "envctl/" + env.Name + "-" + s.Name + ":latest"
+		}
+		t.Images[s.Name] = img
+	}
+	if ttl > 0 {
+		t.Expires = now.Add(ttl).UTC().Truncate(time.Second)
+	}
+	host, _ := os.Hostname()
+	t.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	return t
+}
+
+// ReadySpecOf converts the file's ready block into the backend-neutral ReadySpec.
+func ReadySpecOf(r envs.Ready) ReadySpec {
+	rs := ReadySpec{Timeout: r.Timeout, Interval: r.Interval}
+	switch r.Kind {
+	case envs.ProbeHTTP:
+		rs.Kind, rs.Port, rs.Path, rs.Status = ProbeHTTP, r.Port, r.Path, r.Status
+	case envs.ProbeTCP:
+		rs.Kind, rs.Port = ProbeTCP, r.Port
+	case envs.ProbeExec:
+		rs.Kind, rs.Exec = ProbeExec, r.Exec
+	case envs.ProbeLog:
+		rs.Kind, rs.Log = ProbeLog, r.Log
+	}
+	return rs
+}
+
+// hashInput is what a config hash covers: everything that, changed, must recreate the
+// instance. Dependencies are left out (Compose does the same): a changed dependency recreates
+// its dependents through the planner, not through their hash.
+type hashInput struct {
+	Image      string
+	Command    []string
+	Entrypoint []string
+	Env        map[string]string
+	Ports      []envs.Port
+	PublishIP  string
+	Run        envs.RunMode
+	CPUs       float64
+	Memory     int64
+	Labels     map[string]string
+	Ready      ReadySpec
+}
+
+// Hash is the config hash of one service: a sha256 over its image (by ID when known) and its
+// settings, with service addresses as their source text, so the hash is known before the
+// dependencies run. Sensitive values enter the hash, which does not reveal them.
+func (t *Target) Hash(s *envs.Service) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h, ok := t.hashes[s.Name]; ok {
+		return h
+	}
+	tpl := s.Template()
+	img := t.ImageIDs[s.Name]
+	if img == "" {
+		img = t.Images[s.Name]
+	}
+	in := hashInput{
+		Image: img, Command: tpl.Command, Entrypoint: tpl.Entrypoint, Env: tpl.Env,
+		Ports: s.Ports, PublishIP: s.PublishIP, Run: s.Run,
+		CPUs: s.Resources.CPUs, Memory: s.Resources.Memory, Labels: s.Labels,
+		Ready: ReadySpecOf(s.Ready),
+	}
+	b, err := json.Marshal(in) // maps marshal with sorted keys: the hash is stable
+	if err != nil {
+		panic("provisioner: hash input does not marshal: " + err.Error()) // plain data; cannot happen
+	}
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])
+	if t.hashes == nil {
+		t.hashes = map[string]string{}
+	}
+	t.hashes[s.Name] = h
+	return h
+}
+
+// Desired lists the services in dependency order (dependencies first, declaration order
+// breaking ties), as MakePlan wants them.
+func (t *Target) Desired() ([]Desired, error) {
+	order, err := t.Env.Graph().Sort()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Desired, 0, len(order))
+	for _, name := range order {
+		s := t.Env.Service(name)
+		d := Desired{Service: name, Hash: t.Hash(s), Once: s.Run == envs.RunOnce}
+		for _, dep := range s.Deps {
+			d.Deps = append(d.Deps, dep.Name)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Spec builds the backend's Spec for one service, resolving its run-time values with the
+// endpoints of its dependencies.
+func (t *Target) Spec(s *envs.Service, deps map[string]envs.Endpoint) (Spec, error) {
+	rt, diags := s.Resolve(deps)
+	if diags.HasErrors() {
+		return Spec{}, fmt.Errorf("service %q: %s", s.Name, diags.Error())
+	}
+	spec := Spec{
+		Env: t.Env.Name, Service: s.Name, Image: t.Images[s.Name],
+		Command: rt.Command, Entrypoint: rt.Entrypoint, Environment: rt.Env,
+		PublishIP: s.PublishIP, Once: s.Run == envs.RunOnce,
+		CPUs: s.Resources.CPUs, Memory: s.Resources.Memory,
+		Ready: ReadySpecOf(s.Ready),
+	}
+	if s.Build != nil {
+		spec.Build = &Build{Context: s.Build.Context, Dockerfile: s.Build.Dockerfile, Args: s.Build.Args}
+	}
+	for _, p := range s.Ports {
+		spec.Ports = append(spec.Ports, Port{Name: p.Name, Port: p.Port})
+	}
+	sort.Slice(spec.Ports, func(i, j int) bool { return spec.Ports[i].Name < spec.Ports[j].Name })
+	spec.Labels = t.Labels(s)
+	return spec, nil
+}
+
+// Labels is the complete label set of one service's instance: the user's, then envctl's own,
+// which win.
+func (t *Target) Labels(s *envs.Service) map[string]string {
+	l := map[string]string{}
+	for k, v := range s.Labels {
+		l[k] = v
+	}
+	for k, v := range EnvLabels(t.Env.Name, t.Expires, t.Owner) {
+		l[k] = v
+	}
+	deps := make([]string, 0, len(s.Deps))
+	for _, d := range s.Deps {
+		deps = append(deps, d.Name)
+	}
+	l[LabelService] = s.Name
+	l[LabelHash] = t.Hash(s)
+	l[LabelDeps] = strings.Join(deps, ",")
+	l[LabelRun] = "service"
+	if s.Run == envs.RunOnce {
+		l[LabelRun] = "once"
+	}
+	ports := make([]Port, 0, len(s.Ports))
+	for _, p := range s.Ports {
+		ports = append(ports, Port{Name: p.Name, Port: p.Port})
+	}
+	l[LabelPorts] = FormatPorts(ports)
+	l[LabelReady] = FormatReady(ReadySpecOf(s.Ready))
+	return l
+}
