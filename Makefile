@@ -18,6 +18,7 @@ examples: ## compile the example services' static binaries (their Dockerfiles ar
 	@for s in $(SHOP); do \
 	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/shop/$$s/app ./examples/shop/$$s || exit 1; \
 	done
+	@CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/minimal/hello/app ./examples/minimal/hello
 
 test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Docker Engine and Mesos-double tests
 	$(GO) vet ./...
@@ -44,4 +45,4 @@ demo-down: build ## remove the shop example
 	./$(BIN) down shop
 
 clean: ## remove build outputs
-	rm -rf bin $(addprefix examples/shop/,$(addsuffix /app,$(SHOP)))
+	rm -rf bin $(addprefix examples/shop/,$(addsuffix /app,$(SHOP))) examples/minimal/hello/app

@@ -48,7 +48,7 @@ func silentExit(code int) error { return &exitError{code: code, silent: true} }
 // Main runs envctl with args (args[0] is the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := New(stdin, stdout, stderr)
-	err := app.RunContext(context.Background(), args)
+	err := app.RunContext(context.Background(), interspersed(app, args))
 	return exitCode(err, app.ErrWriter)
 }
 
@@ -168,4 +168,72 @@ func checkGlobalFlags(c *urfave.Context) error {
 		return usageErr("--backend mesos needs --mesos-master http://HOST:PORT (or ENVCTL_MESOS_MASTER)")
 	}
 	return nil
+}
+
+// interspersed moves a command's flags in front of its arguments, so that
+// `envctl down shop --grace 0` works like `envctl down --grace 0 shop`: urfave/cli v2 stops
+// reading flags at the first argument. Everything after "--" stays as it is (run's CMD).
+func interspersed(app *urfave.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	// The command is the first word that is not a global flag or its value.
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil {
+		return args
+	}
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				j++
+				flags = append(flags, rest[j])
+			}
+			continue
+		}
+		if cmd.Name == "run" {
+			// run's CMD may be given without "--": all from its first word on is CMD's.
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		positional = append(positional, a)
+	}
+	out := append([]string{}, args[:i+1]...)
+	out = append(out, flags...)
+	return append(out, positional...)
+}
+
+// takesValue tells whether arg ("--name", "-f", not "--name=x") is a flag that reads the next
+// argument as its value.
+func takesValue(flags []urfave.Flag, arg string) bool {
+	if strings.Contains(arg, "=") {
+		return false
+	}
+	name := strings.TrimLeft(arg, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*urfave.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
 }

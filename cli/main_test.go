@@ -69,7 +69,11 @@ func TestScripts(t *testing.T) {
 			suffix := make([]byte, 3)
 			_, _ = rand.Read(suffix)
 			// NAME is unique per script run, so scripts never meet each other's environments.
-			env.Setenv("NAME", scriptPrefix+hex.EncodeToString(suffix))
+			name := scriptPrefix + hex.EncodeToString(suffix)
+			env.Setenv("NAME", name)
+			// Whatever a script leaves — it failed half-way, or forgot its down — is removed
+			// here so the next run starts clean, and reported as a leak at the end.
+			env.Defer(func() { sweepScriptEnv(name) })
 			env.Setenv("ROOT", root)
 			for _, k := range []string{"DOCKER_HOST", "DOCKER_CONFIG", "CI"} {
 				if v := os.Getenv(k); v != "" {
@@ -160,12 +164,15 @@ func cmdExpectExit(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdTestsvc: testsvc — fails the script unless the test image was built (a [docker] guard).
+// cmdTestsvc: testsvc — puts the test image in $TESTSVC and var.img; fails unless it was built
+// (scripts say [!docker] skip first).
 func cmdTestsvc(ts *testscript.TestScript, neg bool, args []string) {
 	if imageRef == "" {
 		ts.Fatalf("the test image was not built")
 	}
 	ts.Setenv("TESTSVC", imageRef)
+	// Environment files in scripts name the image as var.img.
+	ts.Setenv("ENVCTL_VAR_img", imageRef)
 }
 
 func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
@@ -177,10 +184,42 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	time.Sleep(time.Duration(ms) * time.Millisecond)
 }
 
-// checkNoLeaks fails the test when a container or network of a script's environment is left.
+var (
+	leakMu sync.Mutex // guards leaked: scripts run in parallel
+	leaked []string
+)
+
+// sweepScriptEnv removes the containers and networks of one script's environment, if any,
+// and records it as leaked.
+func sweepScriptEnv(name string) {
+	if imageRef == "" {
+		return
+	}
+	filter := "label=io.envctl.env=" + name
+	ids, _ := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
+	nets, _ := exec.Command("docker", "network", "ls", "-q", "--filter", filter).Output()
+	if len(strings.TrimSpace(string(ids))) == 0 && len(strings.TrimSpace(string(nets))) == 0 {
+		return
+	}
+	leakMu.Lock()
+	leaked = append(leaked, name)
+	leakMu.Unlock()
+	if c := strings.Fields(string(ids)); len(c) > 0 {
+		_ = exec.Command("docker", append([]string{"rm", "-f"}, c...)...).Run()
+	}
+	if n := strings.Fields(string(nets)); len(n) > 0 {
+		_ = exec.Command("docker", append([]string{"network", "rm"}, n...)...).Run()
+	}
+}
+
+// checkNoLeaks fails the test when a container or network of a script's environment was left
+// behind by a script, or still is.
 func checkNoLeaks(t *testing.T) {
 	if imageRef == "" {
 		return // no script touched Docker
+	}
+	for _, name := range leaked {
+		t.Errorf("leak: script environment %q still had containers or networks when its script ended", name)
 	}
 	for kind, args := range map[string][]string{
 		"container": {"ps", "-a", "--filter", "label=io.envctl.env", "--format", `{{.Label "io.envctl.env"}}`},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	urfave "github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/envctl/envctl/provisioner"
 )
@@ -18,8 +19,11 @@ import (
 // not outlive the job by much; any later envctl sweeps it.
 const runTTL = time.Hour
 
-// cmdStopDelay is how long CMD gets after the interrupt is passed on before it is killed.
-const cmdStopDelay = 10 * time.Second
+// How long CMD gets after the interrupt is passed on before it is sent SIGTERM, and killed.
+const (
+	cmdTermDelay = 2 * time.Second
+	cmdStopDelay = 10 * time.Second
+)
 
 func runCommand() *urfave.Command {
 	return &urfave.Command{
@@ -69,10 +73,7 @@ func runCommand() *urfave.Command {
 			cmd := exec.CommandContext(in.Work, argv[0], argv[1:]...)
 			cmd.Env = environ
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
-			// On the first Ctrl-C, CMD is asked to stop the way a terminal would ask it, and
-			// killed only if it does not within cmdStopDelay.
-			cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-			cmd.WaitDelay = cmdStopDelay
+			stopCmd(cmd)
 			cmdErr := cmd.Run()
 			status := exitStatus(cmdErr)
 
@@ -117,4 +118,39 @@ func exitStatus(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// stopCmd arranges how CMD is stopped on the first Ctrl-C: asked with SIGINT, the way a
+// terminal asks, then with SIGTERM after cmdTermDelay, then killed if it has not ended within
+// cmdStopDelay. Without a terminal (CI),
+// CMD runs in a process group of its own and the whole group is signalled, so that
+// `sh -c "go test ./..."` does not leave its children running when envctl alone is
+// signalled. On a terminal CMD stays in the foreground group, where Ctrl-C reaches it
+// directly and it can read the terminal.
+func stopCmd(cmd *exec.Cmd) {
+	group := !isTerminal(os.Stdin)
+	if group {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
+	signal := func(sig syscall.Signal) error {
+		if group {
+			return syscall.Kill(-cmd.Process.Pid, sig)
+		}
+		return cmd.Process.Signal(sig)
+	}
+	cmd.Cancel = func() error {
+		// SIGTERM follows for programs that ignore SIGINT: a shell starts background jobs
+		// with SIGINT ignored, and their children inherit that.
+		time.AfterFunc(cmdTermDelay, func() { _ = signal(syscall.SIGTERM) })
+		time.AfterFunc(cmdStopDelay, func() { _ = signal(syscall.SIGKILL) })
+		return signal(syscall.SIGINT)
+	}
+	// A backstop for CMD's own output pipes held open by a grandchild.
+	cmd.WaitDelay = cmdStopDelay + time.Second
+}
+
+// isTerminal tells whether f is a terminal (not merely a character device: /dev/null is one).
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

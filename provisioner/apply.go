@@ -180,17 +180,29 @@ func (a *applier) run(ctx context.Context) {
 		}
 	}
 	if len(a.failures) == 0 {
-		_ = graph.Walk(runCtx, g, graph.WalkOptions{
+		// Two contexts: the walk's ends only with the caller's (Ctrl-C), so that the walk can
+		// still name the failed dependency of each service it skips; runCtx also ends at the
+		// first failure, which interrupts the services still starting or probing and keeps
+		// new ones from starting: an environment with a broken part is of no use, and the
+		// sooner the user hears, the better.
+		_ = graph.Walk(ctx, g, graph.WalkOptions{
 			OnSkip: func(node, cause string) {
 				sr := a.res.Service(node)
+				if sr.Phase != "" {
+					return
+				}
 				sr.Phase, sr.SkippedBy = PhaseSkipped, cause
 				a.emit(Event{Service: node, Phase: PhaseSkipped, Detail: cause})
 			},
-		}, func(wctx context.Context, name string) error {
-			err := a.service(wctx, name)
+		}, func(_ context.Context, name string) error {
+			if runCtx.Err() != nil {
+				sr := a.res.Service(name)
+				sr.Phase = PhaseSkipped
+				a.emit(Event{Service: name, Phase: PhaseSkipped, Detail: "stopped"})
+				return runCtx.Err()
+			}
+			err := a.service(runCtx, name)
 			if err != nil {
-				// The first failure stops the launching of everything else: an environment
-				// with a broken part is of no use, and the sooner the user hears, the better.
 				stop()
 			}
 			return err

@@ -119,14 +119,17 @@ type Instance struct {
 	ProbeAddrs map[string]string
 	Created    time.Time
 	Started    time.Time
+	// ImageID is the ID of the image the instance runs, when the backend knows it; a
+	// different ID for the same reference (a rebuilt or re-pulled image) recreates it.
+	ImageID string
 }
 
 // Hash is the config hash the instance was created with.
 func (i Instance) Hash() string { return i.Labels[LabelHash] }
 
 // ImagePreparer is a backend that can make an image available before any start: build it from
-// a Build, or pull it when it is missing. It returns the image's ID, which enters the config
-// hash so that a rebuilt image recreates its service.
+// a Build, or pull it when it is missing. It returns the image's ID, which the planner compares
+// with the instances' so that a rebuilt image recreates its service.
 type ImagePreparer interface {
 	PrepareImage(ctx context.Context, spec Spec, progress io.Writer) (id string, err error)
 }

@@ -40,6 +40,7 @@ func (a Action) String() string {
 type Desired struct {
 	Service string
 	Hash    string
+	ImageID string // "" when unknown (plan builds and pulls nothing)
 	Deps    []string
 	Once    bool
 }
@@ -102,7 +103,7 @@ func (p *Plan) String() string {
 //
 // The rules:
 //   - a service with no instance is created;
-//   - an instance whose hash differs, or that is not running, is recreated — except a job that
+//   - an instance whose hash or image ID differs, or that is not running, is recreated — except a job that
 //     exited 0 with the same hash: it already did its work and is kept;
 //   - a service whose dependency is created or recreated is recreated too, since it was
 //     started with its dependency's old address and state;
@@ -154,6 +155,8 @@ func MakePlan(env string, desired []Desired, observed []Instance) *Plan {
 			st.Action, st.Cause = ActionRecreate, fmt.Sprintf("%d instances, want 1", len(insts))
 		case insts[0].Hash() != d.Hash:
 			st.Action, st.Cause = ActionRecreate, "configuration changed"
+		case d.ImageID != "" && insts[0].ImageID != "" && d.ImageID != insts[0].ImageID:
+			st.Action, st.Cause = ActionRecreate, "image changed"
 		case d.Once && insts[0].State == StateExited && insts[0].ExitCode == 0:
 			st.Action, st.Cause = ActionKeep, "completed"
 		case d.Once && insts[0].State == StateExited:

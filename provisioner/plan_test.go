@@ -126,6 +126,20 @@ func TestMakePlan(t *testing.T) {
 [] -> #4 store, Keep, up to date`,
 		},
 		{
+			name: "a rebuilt image recreates its service; an unknown ID changes nothing",
+			desired: []Desired{
+				{Service: "store", Hash: "h-store", ImageID: "sha256:new"},
+				{Service: "api", Hash: "h-api", ImageID: ""},
+			},
+			observed: []Instance{
+				{Service: "store", State: StateRunning, ImageID: "sha256:old", Labels: map[string]string{LabelHash: "h-store"}},
+				{Service: "api", State: StateRunning, ImageID: "sha256:old", Labels: map[string]string{LabelHash: "h-api"}},
+			},
+			want: `
+[] -> #1 store, Recreate, image changed
+[] -> #2 api, Keep, up to date`,
+		},
+		{
 			name:     "duplicate instances of one service",
 			desired:  shop[:1],
 			observed: []Instance{inst("store", "h-store", StateRunning, 0), inst("store", "h-store", StateRunning, 0)},

@@ -21,8 +21,10 @@ type Target struct {
 	// Images maps a service to the image reference it runs: its image, or the tag its build
 	// produces.
 	Images map[string]string
-	// ImageIDs maps a service to the ID of its image when known (after PrepareImage). It enters
-	// the config hash, so a rebuilt or re-pulled image recreates the service.
+	// ImageIDs maps a service to the ID of its image when known (after PrepareImage). The
+	// planner compares it with the running instance's, so a rebuilt or re-pulled image
+	// recreates the service; it stays out of the hash so that plan, which builds nothing,
+	// computes the same hash as up.
 	ImageIDs map[string]string
 	Expires  time.Time // zero: never
 	Owner    string    // "host:pid", for people reading labels
@@ -85,8 +87,7 @@ type hashInput struct {
 	Ready      ReadySpec
 }
 
-// Hash is the config hash of one service: a sha256 over its image (by ID when known) and its
-// settings, with service addresses as their source text, so the hash is known before the
+// Hash is the config hash of one service: a sha256 over its image reference and its settings, with service addresses as their source text, so the hash is known before the
 // dependencies run. Sensitive values enter the hash, which does not reveal them.
 func (t *Target) Hash(s *envs.Service) string {
 	t.mu.Lock()
@@ -95,12 +96,8 @@ func (t *Target) Hash(s *envs.Service) string {
 		return h
 	}
 	tpl := s.Template()
-	img := t.ImageIDs[s.Name]
-	if img == "" {
-		img = t.Images[s.Name]
-	}
 	in := hashInput{
-		Image: img, Command: tpl.Command, Entrypoint: tpl.Entrypoint, Env: tpl.Env,
+		Image: t.Images[s.Name], Command: tpl.Command, Entrypoint: tpl.Entrypoint, Env: tpl.Env,
 		Ports: s.Ports, PublishIP: s.PublishIP, Run: s.Run,
 		CPUs: s.Resources.CPUs, Memory: s.Resources.Memory, Labels: s.Labels,
 		Ready: ReadySpecOf(s.Ready),
@@ -128,7 +125,7 @@ func (t *Target) Desired() ([]Desired, error) {
 	out := make([]Desired, 0, len(order))
 	for _, name := range order {
 		s := t.Env.Service(name)
-		d := Desired{Service: name, Hash: t.Hash(s), Once: s.Run == envs.RunOnce}
+		d := Desired{Service: name, Hash: t.Hash(s), ImageID: t.ImageIDs[name], Once: s.Run == envs.RunOnce}
 		for _, dep := range s.Deps {
 			d.Deps = append(d.Deps, dep.Name)
 		}
