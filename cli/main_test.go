@@ -100,10 +100,11 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"httpget":     cmdHTTPGet,
-			"expect-exit": cmdExpectExit,
-			"testsvc":  cmdTestsvc,
-			"sleep-ms": cmdSleep,
+			"httpget":        cmdHTTPGet,
+			"expect-exit":    cmdExpectExit,
+			"build-examples": cmdBuildExamples,
+			"testsvc":        cmdTestsvc,
+			"sleep-ms":       cmdSleep,
 		},
 	})
 }
@@ -163,6 +164,25 @@ func cmdExpectExit(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
 }
+
+// cmdBuildExamples: build-examples — compiles the example services' binaries, which their
+// FROM scratch Dockerfiles copy (make test does this too; go test alone must as well).
+func cmdBuildExamples(ts *testscript.TestScript, neg bool, args []string) {
+	examplesOnce.Do(func() {
+		out, err := exec.Command("make", "-C", ts.Getenv("ROOT"), "examples").CombinedOutput()
+		if err != nil {
+			examplesErr = fmt.Errorf("make examples: %v\n%s", err, out)
+		}
+	})
+	if examplesErr != nil {
+		ts.Fatalf("%v", examplesErr)
+	}
+}
+
+var (
+	examplesOnce sync.Once
+	examplesErr  error
+)
 
 // cmdTestsvc: testsvc — puts the test image in $TESTSVC and var.img; fails unless it was built
 // (scripts say [!docker] skip first).

@@ -35,14 +35,17 @@ type Target struct {
 	hashes map[string]string
 }
 
-// NewTarget prepares env for planning. Built images are tagged envctl/<env>-<service>:latest
-// unless the service names an image too, which is then the tag.
+// NewTarget prepares env for planning. A built image is tagged with the service's image when
+// it names one, else envctl/<service>:<digest of the build's place>: the same build directory
+// gives the same tag whatever the environment is called, so parallel environments of one file
+// share one image instead of piling up a tag each.
 func NewTarget(env *envs.Environment, ttl time.Duration, now time.Time) *Target {
 	t := &Target{Env: env, Images: map[string]string{}, ImageIDs: map[string]string{}}
 	for _, s := range env.Services {
 		img := s.Image
 		if img == "" && s.Build != nil {
-			img = "envctl/" + env.Name + "-" + s.Name + ":latest"
+			sum := sha256.Sum256([]byte(s.Build.Context + "\x00" + s.Build.Dockerfile))
+			img = "envctl/" + s.Name + ":" + hex.EncodeToString(sum[:6])
 		}
 		t.Images[s.Name] = img
 	}
