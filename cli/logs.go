@@ -19,10 +19,11 @@ func logsCommand() *urfave.Command {
 		Usage:     "print services' output, each line prefixed by its service",
 		ArgsUsage: "NAME [SERVICE...]",
 		Flags: []urfave.Flag{
-			&urfave.BoolFlag{Name: "follow", Aliases: []string{"F"}, Usage: "keep printing new output until interrupted"},
+			// -f is follow here, as in docker logs and tail; the file is --file.
+			&urfave.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until interrupted"},
 			&urfave.DurationFlag{Name: "since", Usage: "only output of the last D (e.g. 5m)"},
 			&urfave.IntFlag{Name: "tail", Usage: "only the last N lines of each service (0: all)"},
-			fileFlagOnly(),
+			&urfave.StringSliceFlag{Name: "file", Usage: "with no NAME: take the name from this environment file"},
 		},
 		Action: func(c *urfave.Context) error {
 			name, services, err := envArg(c, true)

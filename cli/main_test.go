@@ -19,6 +19,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/envctl/envctl/internal/testimage"
+	"github.com/envctl/envctl/provisioner/mesos/mesostest"
 )
 
 // TestMain lets the test binary act as envctl inside scripts: `exec envctl ...` runs Main in
@@ -58,7 +59,9 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Cleanups run last-registered first: the double goes before the leak check looks.
 	t.Cleanup(func() { checkNoLeaks(t) })
+	t.Cleanup(stopMesosDouble)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -83,10 +86,37 @@ func TestScripts(t *testing.T) {
 			if imageRef != "" {
 				env.Setenv("TESTSVC", imageRef)
 			}
+			// Scripts named mesos_* run against one in-process Mesos double with two agents
+			// (their envctl processes reach it over HTTP, as they would a real master).
+			if strings.HasPrefix(filepath.Base(env.WorkDir), "script-mesos_") {
+				url, err := startMesosDouble()
+				if err != nil {
+					if os.Getenv("CI") == "true" {
+						return fmt.Errorf("CI=true but the Mesos double did not start: %v", err)
+					}
+					env.Setenv("MESOS_UNAVAILABLE", err.Error())
+					return nil
+				}
+				env.Setenv("ENVCTL_BACKEND", "mesos")
+				env.Setenv("ENVCTL_MESOS_MASTER", url)
+			}
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
+			case "mesos":
+				if err := dockerReady(); err != nil {
+					if os.Getenv("CI") == "true" {
+						return false, fmt.Errorf("CI=true but %v", err)
+					}
+					return false, nil
+				}
+				mesosMu.Lock()
+				defer mesosMu.Unlock()
+				if mesosErr != nil && os.Getenv("CI") == "true" {
+					return false, fmt.Errorf("CI=true but the Mesos double did not start: %v", mesosErr)
+				}
+				return mesosURL != "", nil
 			case "docker":
 				if err := dockerReady(); err != nil {
 					if os.Getenv("CI") == "true" {
@@ -202,6 +232,39 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	var ms int
 	fmt.Sscan(args[0], &ms)
 	time.Sleep(time.Duration(ms) * time.Millisecond)
+}
+
+var (
+	mesosMu     sync.Mutex // guards the one double the mesos_ scripts share
+	mesosMaster *mesostest.Master
+	mesosURL    string
+	mesosErr    error
+)
+
+// startMesosDouble starts the scripts' Mesos double on first use.
+func startMesosDouble() (string, error) {
+	mesosMu.Lock()
+	defer mesosMu.Unlock()
+	if mesosURL != "" || mesosErr != nil {
+		return mesosURL, mesosErr
+	}
+	m := mesostest.New(mesostest.Options{Agents: 2})
+	url, err := m.Start(context.Background())
+	if err != nil {
+		mesosErr = err
+		return "", err
+	}
+	mesosMaster, mesosURL = m, url
+	return url, nil
+}
+
+func stopMesosDouble() {
+	mesosMu.Lock()
+	defer mesosMu.Unlock()
+	if mesosMaster != nil {
+		mesosMaster.Close()
+		mesosMaster, mesosURL = nil, ""
+	}
 }
 
 var (
