@@ -16,11 +16,11 @@ func main() { os.Exit(run()) }
 func run() int {
 	var leaks []string
 	for _, kind := range []string{"container", "network"} {
-		list := []string{"ps", "-a"}
+		list, nameField := []string{"ps", "-a"}, "{{.Names}}"
 		if kind == "network" {
-			list = []string{"network", "ls"}
+			list, nameField = []string{"network", "ls"}, "{{.Name}}"
 		}
-		out, err := exec.Command("docker", append(list, "--format", `{{.Names}}{{.Name}}|{{.Label "io.envctl.env"}}|{{.Label "io.envctl.mesostest"}}`)...).Output()
+		out, err := exec.Command("docker", append(list, "--format", nameField+`|{{.Label "io.envctl.env"}}|{{.Label "io.envctl.mesostest"}}`)...).Output()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "leakcheck: docker %s: %v\n", strings.Join(list, " "), err)
 			return 2

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -119,11 +120,17 @@ func (b *Backend) resolve(ctx context.Context, inst provisioner.Instance) (id st
 // address on the network. Whatever fails after the container was created removes it again.
 //
 // Concurrent starts: docker/compose serialises ContainerStart (compose#12846, PR #12851)
-// because Docker 28's port allocation raced when containers with published ports started at
-// once. On Engine 20.10 (the engine envctl supports from, and the one in CI), 40 containers
-// with ephemeral published ports started 16 at a time, 10 rounds (400 starts), never failed and
-// never shared a host port (TestConcurrentStartsGetDistinctPorts re-checks this on every test
-// run), so starts here run fully in parallel.
+// because concurrent starts got duplicate or failed host ports. The cause was a flaw of the
+// port allocator that Engine 28.0's port-mapping rewrite introduced and 28.3.0 fixed
+// (moby#50054, per compose PR #14106); compose's older serialisation (#10067) was about host
+// port ranges ("6000-6010:80"), which envctl never asks for. On Engine 20.10 (API 1.41, the
+// oldest envctl supports and the one in CI) it does not happen: 40 containers with two
+// ephemeral published ports each, started 16 at a time for 10 rounds and 40 at a time for 5
+// rounds (600 starts, 1200 ports), never failed a start and never got one host port twice.
+// Serialising would cost a lot: the same 40 containers took 27-43 s one at a time against
+// 6-10 s 16 at a time (2 cores). So starts run fully in parallel here;
+// TestConcurrentStartsGetDistinctPorts repeats the check on every test run (DKT_ROUNDS and
+// DKT_PARALLEL scale it), so an engine that regresses (28.0-28.2) fails it.
 func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner.Instance, error) {
 	if spec.Env == "" {
 		return provisioner.Instance{}, fmt.Errorf("start %q: %w", spec.Service, errNoEnv)
@@ -253,7 +260,9 @@ func containerConfig(spec provisioner.Spec, labels map[string]string, netID stri
 		},
 	}
 	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-		netID: {Aliases: []string{spec.Service}},
+		// NetworkID as well as the key: the engine then finds the network by ID, never by
+		// name, which two racing processes can briefly make ambiguous (see ensureNetwork).
+		netID: {Aliases: []string{spec.Service}, NetworkID: netID},
 	}}
 	return cfg, host, netCfg
 }
@@ -281,7 +290,8 @@ func (b *Backend) Stop(ctx context.Context, inst provisioner.Instance, grace tim
 }
 
 // Remove deletes inst's container, killing it if it runs, with its anonymous volumes. A
-// container that is already gone is not an error.
+// container that is already gone, or that someone else is removing at this moment, is not an
+// error.
 func (b *Backend) Remove(ctx context.Context, inst provisioner.Instance) error {
 	id, found, err := b.resolve(ctx, inst)
 	if err != nil || !found {
@@ -290,7 +300,8 @@ func (b *Backend) Remove(ctx context.Context, inst provisioner.Instance) error {
 	err = call(ctx, func(ctx context.Context) error {
 		return b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	})
-	if err != nil && !cerrdefs.IsNotFound(err) {
+	// "Already in progress": another envctl (a concurrent down, gc) is removing it right now.
+	if err != nil && !cerrdefs.IsNotFound(err) && !strings.Contains(err.Error(), "already in progress") {
 		return fmt.Errorf("remove container %s: %w", ref(inst), err)
 	}
 	return nil

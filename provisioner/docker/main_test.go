@@ -21,9 +21,23 @@ import (
 	"github.com/envctl/envctl/provisioner"
 )
 
-// testEnvPrefix starts every environment name these tests create, so that TestMain can find
-// leftovers and nobody mistakes them for someone else's.
+// testEnvPrefix starts every environment name these tests create, so that nobody mistakes
+// them for someone else's.
 const testEnvPrefix = "dkt-"
+
+// runPrefix starts every environment name this test process creates: TestMain checks for (and
+// removes) leftovers of this run only, so that two runs of these tests on one engine at once
+// (a `go test ./...` next to a `go test ./provisioner/docker`) do not sweep each other's.
+var runPrefix = testEnvPrefix + randomHex(3) + "-"
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux; a test binary may panic
+	}
+	return hex.EncodeToString(b)
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -37,7 +51,7 @@ func TestMain(m *testing.M) {
 }
 
 // leftovers lists, and removes, every container and network labelled with an environment whose
-// name starts with testEnvPrefix. Without an engine there is nothing to check.
+// name starts with runPrefix. Without an engine there is nothing to check.
 func leftovers() []string {
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
@@ -56,7 +70,7 @@ func leftovers() []string {
 		return []string{"listing containers: " + err.Error()}
 	}
 	for _, c := range conts {
-		if strings.HasPrefix(c.Labels[provisioner.LabelEnv], testEnvPrefix) {
+		if strings.HasPrefix(c.Labels[provisioner.LabelEnv], runPrefix) {
 			leaks = append(leaks, "container "+summaryName(c.Names))
 			cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 		}
@@ -66,7 +80,7 @@ func leftovers() []string {
 		return append(leaks, "listing networks: "+err.Error())
 	}
 	for _, n := range nets {
-		if strings.HasPrefix(n.Labels[provisioner.LabelEnv], testEnvPrefix) {
+		if strings.HasPrefix(n.Labels[provisioner.LabelEnv], runPrefix) {
 			leaks = append(leaks, "network "+n.Name)
 			cli.NetworkRemove(ctx, n.ID)
 		}
@@ -103,35 +117,35 @@ func testsvcImage(t *testing.T) string {
 // randomSuffix is 8 random hex digits.
 func randomSuffix(t *testing.T) string {
 	t.Helper()
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
+	return randomHex(4)
 }
 
 // newEnv returns a fresh environment name and removes everything of it when the test ends,
-// pass or fail: containers first, then the network.
+// pass or fail.
 func newEnv(t *testing.T, b *Backend) string {
 	t.Helper()
-	env := testEnvPrefix + randomSuffix(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		insts, err := b.Observe(ctx, env)
-		if err != nil {
-			t.Errorf("cleanup of %s: %v", env, err)
-		}
-		for _, inst := range insts {
-			if err := b.Remove(ctx, inst); err != nil {
-				t.Errorf("cleanup of %s: %v", env, err)
-			}
-		}
-		if err := b.Teardown(ctx, env); err != nil {
-			t.Errorf("cleanup of %s: %v", env, err)
-		}
-	})
+	env := runPrefix + randomSuffix(t)
+	t.Cleanup(func() { removeEnv(t, b, env) })
 	return env
+}
+
+// removeEnv removes env's containers, then its network, as `envctl down` would.
+func removeEnv(t *testing.T, b *Backend, env string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	insts, err := b.Observe(ctx, env)
+	if err != nil {
+		t.Errorf("removing %s: %v", env, err)
+	}
+	for _, inst := range insts {
+		if err := b.Remove(ctx, inst); err != nil {
+			t.Errorf("removing %s: %v", env, err)
+		}
+	}
+	if err := b.Teardown(ctx, env); err != nil {
+		t.Errorf("removing %s: %v", env, err)
+	}
 }
 
 // testSpec is a spec for one testsvc service in env with envctl's labels, as the executor

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -65,23 +66,38 @@ func (b *Backend) envNetworks(ctx context.Context, env string) ([]network.Summar
 // ensureNetwork returns the ID of env's network, creating it with the environment-level labels
 // taken from labels when there is none.
 //
-// Within one process the per-environment lock makes concurrent Starts create one network.
-// Across processes the engine is the only arbiter: on API 1.41 the client asks the engine to
-// refuse a duplicate name (CheckDuplicate), which it does on a best-effort basis, so a loser
-// either gets a conflict or, in a tight race, creates a second network of the same name. Both
-// cases converge: after a conflict the loser reuses the existing network, and after a create
-// every process re-lists and uses the oldest network, and whoever created a younger one removes
-// it (harmlessly failing if someone attached to it in between).
+// Docker allows several networks with one name, and a container attached to one of them cannot
+// reach a service on the other, so one environment must end up with exactly one network even
+// when several Starts race:
+//
+//   - within one process, the per-environment mutex makes concurrent Starts create one network;
+//   - across processes on this machine, hostLock serialises the look-up-and-create;
+//   - across machines sharing a remote engine (DOCKER_HOST=tcp://...), the engine is the only
+//     arbiter: on API 1.41 the client asks it to refuse a duplicate name (CheckDuplicate), which
+//     it does only on a best-effort basis. A loser that gets the conflict reuses the winner's
+//     network. In a tighter race both creates succeed; then every process re-lists and uses the
+//     oldest, and the creator of the younger one removes it. A network becomes visible in lists
+//     a moment after its creation time is set, so this last guard can still split an
+//     environment; two `up`s of one environment from two machines at the same instant is the
+//     case it leaves open.
+//
+// Younger duplicates left behind by a crash are removed whenever they have no containers.
 func (b *Backend) ensureNetwork(ctx context.Context, env string, labels map[string]string) (string, error) {
 	mu := b.envLock(env)
 	mu.Lock()
 	defer mu.Unlock()
+	unlock, err := hostLock(ctx, env)
+	if err != nil {
+		return "", fmt.Errorf("wait for network %s: %w", networkName(env), err)
+	}
+	defer unlock()
 
 	nets, err := b.envNetworks(ctx, env)
 	if err != nil {
 		return "", err
 	}
 	if len(nets) > 0 {
+		b.removeDuplicates(ctx, nets[1:])
 		return nets[0].ID, nil
 	}
 	var created network.CreateResponse
@@ -93,6 +109,11 @@ func (b *Backend) ensureNetwork(ctx context.Context, env string, labels map[stri
 		return err
 	})
 	if err != nil && !cerrdefs.IsConflict(err) {
+		if strings.Contains(err.Error(), "non-overlapping IPv4 address pool") {
+			return "", fmt.Errorf("create network %s: %w (the engine's address pools are used up: by default "+
+				"they hold about 30 bridge networks; remove unused ones, e.g. `envctl gc`, `docker network prune`, "+
+				"or configure default-address-pools in daemon.json)", networkName(env), err)
+		}
 		return "", fmt.Errorf("create network %s: %w", networkName(env), err)
 	}
 	// Re-list after a conflict (someone else won) and after a success (someone else may have
@@ -105,14 +126,24 @@ func (b *Backend) ensureNetwork(ctx context.Context, env string, labels map[stri
 		if err != nil {
 			return "", fmt.Errorf("create network %s: %w", networkName(env), err)
 		}
-		return "", fmt.Errorf("create network %s: created as %s but the engine does not list it", networkName(env), created.ID)
+		return "", fmt.Errorf("create network %s: created as %s but the engine does not list it", networkName(env), shortID(created.ID))
 	}
-	if created.ID != "" && nets[0].ID != created.ID {
-		cctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		_ = b.api.NetworkRemove(cctx, created.ID) // best effort: ours lost the race and is unused
-	}
+	b.removeDuplicates(ctx, nets[1:])
 	return nets[0].ID, nil
+}
+
+// removeDuplicates removes the younger of several same-named networks of one environment. The
+// engine refuses to remove a network with containers attached, so this never cuts a running
+// service off; such a duplicate stays until its containers are gone.
+func (b *Backend) removeDuplicates(ctx context.Context, nets []network.Summary) {
+	if len(nets) == 0 {
+		return
+	}
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	for _, n := range nets {
+		_ = b.api.NetworkRemove(cctx, n.ID) // best effort, see above
+	}
 }
 
 // Environments lists every environment that has a container or a network labelled with
