@@ -39,6 +39,7 @@ type view struct {
 	exitCode int
 	created  time.Time
 	started  time.Time
+	imageID  string // the image's ID ("sha256:..."), which the planner compares with the wanted one
 	ip       string // the container's address on its environment's network; "" when not running
 	bindings []binding
 }
@@ -56,6 +57,7 @@ func (v view) instance() provisioner.Instance {
 		Host:     v.labels[provisioner.LabelService],
 		Created:  v.created,
 		Started:  v.started,
+		ImageID:  v.imageID,
 	}
 	ports := provisioner.ParsePorts(v.labels[provisioner.LabelPorts])
 	if len(ports) == 0 {
@@ -147,6 +149,7 @@ func summaryView(c container.Summary) view {
 		state:    c.State,
 		exitCode: exitCode(c.Status),
 		created:  time.Unix(c.Created, 0),
+		imageID:  c.ImageID,
 	}
 	env := c.Labels[provisioner.LabelEnv]
 	if c.NetworkSettings != nil && c.State == container.StateRunning {
@@ -185,6 +188,7 @@ func inspectView(c container.InspectResponse) view {
 	}
 	if c.ContainerJSONBase != nil {
 		v.created = parseTime(c.Created)
+		v.imageID = c.Image
 		if c.State != nil {
 			v.state = c.State.Status
 			v.exitCode = c.State.ExitCode
