@@ -32,6 +32,7 @@ func upFlags(defaultTTL time.Duration) []urfave.Flag {
 		&urfave.StringFlag{Name: "on-failure", Value: "rollback", Usage: "rollback (remove what this run started) or keep (leave it for debugging)"},
 		&urfave.DurationFlag{Name: "ttl", Value: defaultTTL, Usage: "after this the environment counts as expired and any envctl may remove it (0: never; default: the file's environment.ttl, else this)"},
 		&urfave.DurationFlag{Name: "grace", Value: defaultGrace, Usage: "how long a service being removed gets to stop before it is killed"},
+		&urfave.StringFlag{Name: "diagnostics", Usage: "on failure, write each service's logs, inspect output and probe history, and the plan, under this directory"},
 		outputFlag(),
 	)
 }
@@ -150,10 +151,20 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 
 	cleanup, cancelCleanup := in.cleanupContext(2 * time.Minute)
 	defer cancelCleanup()
-	res := provisioner.Apply(work, b, target, plan, provisioner.Options{
+	opts := provisioner.Options{
 		Parallel: set.parallel, Grace: set.grace, Rollback: set.rollback,
 		CleanupCtx: cleanup, Events: progress.event,
-	})
+	}
+	if dir := c.String("diagnostics"); dir != "" {
+		opts.BeforeRollback = func(ctx context.Context, res *provisioner.Result) {
+			where, err := writeDiagnostics(ctx, dir, b, env, plan, res, redactorOf(c))
+			if err != nil {
+				fmt.Fprintf(stderr, "warning: diagnostics incomplete: %v\n", err)
+			}
+			fmt.Fprintf(stderr, "Diagnostics written to %s\n", where)
+		}
+	}
+	res := provisioner.Apply(work, b, target, plan, opts)
 	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {
 		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res))
 	}

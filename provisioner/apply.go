@@ -55,7 +55,15 @@ type Options struct {
 	Events func(Event)
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// BeforeRollback, if set, is called when the run failed, before anything is removed: the
+	// last moment the failed instances, their logs and their state can be read (the CLI's
+	// --diagnostics writes them then).
+	BeforeRollback func(ctx context.Context, r *Result)
 }
+
+// maxProbeHistory bounds the probe history kept per service: a minute of fast probing is a few
+// hundred attempts, and the diagnostics want the whole story, not a sample.
+const maxProbeHistory = 500
 
 func (o *Options) now() time.Time {
 	if o.Now != nil {
@@ -76,6 +84,7 @@ type ServiceResult struct {
 	TimeToReady time.Duration // from Begin to ReadyAt
 	LastProbe   *ProbeResult
 	Attempts    int
+	Probes      []ProbeResult // the probe history, oldest first (at most maxProbeHistory, the latest)
 	Err         error  // for a failed service: why
 	SkippedBy   string // for a skipped service: the failed dependency at the root
 }
@@ -217,6 +226,13 @@ func (a *applier) run(ctx context.Context) {
 	case interrupted:
 		a.res.Err = ErrInterrupted
 	}
+	if a.res.Err != nil && a.opt.BeforeRollback != nil {
+		cctx := a.opt.CleanupCtx
+		if cctx == nil {
+			cctx = context.WithoutCancel(ctx)
+		}
+		a.opt.BeforeRollback(cctx, a.res)
+	}
 	if a.res.Err != nil && a.opt.Rollback {
 		a.rollback()
 	}
@@ -239,6 +255,10 @@ func (a *applier) service(ctx context.Context, name string) error {
 		sr.Attempts = p.Attempt
 		pr := p
 		sr.LastProbe = &pr
+		if len(sr.Probes) == maxProbeHistory {
+			sr.Probes = append(sr.Probes[:0], sr.Probes[1:]...)
+		}
+		sr.Probes = append(sr.Probes, p)
 		a.emit(Event{Service: name, Phase: PhaseProbing, Attempt: p.Attempt, Detail: p.Detail})
 	}
 

@@ -176,3 +176,9 @@ type EnvironmentManager interface {
 type NativeReadiness interface {
 	WaitReady(ctx context.Context, inst Instance, spec ReadySpec, report func(ProbeResult)) error
 }
+
+// Describer returns the backend's own full description of an instance (Docker: the inspect
+// document), for the diagnostics a failed run leaves behind.
+type Describer interface {
+	Describe(ctx context.Context, inst Instance) ([]byte, error)
+}

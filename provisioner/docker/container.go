@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -72,6 +73,24 @@ func (b *Backend) Inspect(ctx context.Context, inst provisioner.Instance) (provi
 		return provisioner.Instance{}, fmt.Errorf("container %s is not envctl's (no %s label)", ref, provisioner.LabelEnv)
 	}
 	return inspectView(c).instance(), nil
+}
+
+// Describe returns the engine's inspect document of inst's container, indented, for the
+// diagnostics of a failed run.
+func (b *Backend) Describe(ctx context.Context, inst provisioner.Instance) ([]byte, error) {
+	ref := ref(inst)
+	var c container.InspectResponse
+	err := call(ctx, func(ctx context.Context) (err error) {
+		c, err = b.api.ContainerInspect(ctx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inspect container %s: %w", ref, err)
+	}
+	if c.Config == nil || c.Config.Labels[provisioner.LabelEnv] == "" {
+		return nil, fmt.Errorf("container %s is not envctl's (no %s label)", ref, provisioner.LabelEnv)
+	}
+	return json.MarshalIndent(c, "", "  ")
 }
 
 // ref is how the engine is asked about inst: its ID, or else its name.

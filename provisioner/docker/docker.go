@@ -82,6 +82,7 @@ var (
 	_ provisioner.Inspector          = (*Backend)(nil)
 	_ provisioner.LogReader          = (*Backend)(nil)
 	_ provisioner.Execer             = (*Backend)(nil)
+	_ provisioner.Describer          = (*Backend)(nil)
 	_ provisioner.EnvironmentManager = (*Backend)(nil)
 )
 

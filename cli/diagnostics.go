@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/envctl/envctl/envs"
+	"github.com/envctl/envctl/provisioner"
+)
+
+// writeDiagnostics leaves, under dir/<env>/, what a person needs to understand a failed up
+// once its containers are gone: the plan, the result document, and per service its whole
+// output, the backend's description of it and its probe history. It is the artifact a CI job
+// uploads. Everything passes through the redactor: no sensitive value reaches a file.
+func writeDiagnostics(ctx context.Context, dir string, b provisioner.Backend, env *envs.Environment, plan *provisioner.Plan, res *provisioner.Result, red *redactor) (string, error) {
+	root := filepath.Join(dir, res.Env)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	write := func(rel string, data []byte) error {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(p, red.apply(data), 0o644)
+	}
+	var errs []string
+	note := func(err error) {
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	note(write("plan.txt", []byte(plan.String())))
+	doc, _ := json.MarshalIndent(resultDoc(res, env), "", "  ")
+	note(write("result.json", append(doc, '\n')))
+	summary := fmt.Sprintf("environment %s on %s, written %s\n\n%v\n", res.Env, res.Backend, time.Now().UTC().Format(time.RFC3339), res.Err)
+	note(write("error.txt", []byte(summary)))
+
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, s := range res.Services {
+		base := filepath.Join("services", s.Service)
+		var probes strings.Builder
+		for _, p := range s.Probes {
+			status := "fail"
+			if p.OK {
+				status = "ok"
+			}
+			fmt.Fprintf(&probes, "%s #%d %s: %s\n", p.At.UTC().Format("15:04:05.000"), p.Attempt, status, p.Detail)
+		}
+		state := fmt.Sprintf("phase: %s\naction: %s (%s)\n", s.Phase, s.Action, s.Cause)
+		if s.SkippedBy != "" {
+			state += "skipped because " + s.SkippedBy + " failed\n"
+		}
+		if s.Err != nil {
+			state += "error: " + s.Err.Error() + "\n"
+		}
+		note(write(filepath.Join(base, "state.txt"), []byte(state)))
+		if probes.Len() > 0 {
+			note(write(filepath.Join(base, "probes.txt"), []byte(probes.String())))
+		}
+		if s.Instance.ID == "" {
+			continue
+		}
+		if lr, ok := b.(provisioner.LogReader); ok {
+			var buf bytes.Buffer
+			if err := lr.Logs(ctx, s.Instance, provisioner.LogOptions{}, &buf); err != nil {
+				fmt.Fprintf(&buf, "\n(envctl: could not read all the logs: %v)\n", err)
+			}
+			note(write(filepath.Join(base, "logs.txt"), buf.Bytes()))
+		}
+		if d, ok := b.(provisioner.Describer); ok {
+			data, err := d.Describe(ctx, s.Instance)
+			if err != nil {
+				data = []byte(fmt.Sprintf("(envctl: could not describe %s: %v)\n", s.Instance.Name, err))
+			}
+			note(write(filepath.Join(base, "inspect.json"), data))
+		}
+	}
+	if len(errs) > 0 {
+		return root, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return root, nil
+}

@@ -1,0 +1,45 @@
+// Package mesostest is a faithful Mesos 1.11 master with agents, in process,
+// for testing envctl's Mesos backend (and any v1 scheduler) without a
+// cluster. It follows the behaviour documented in shared/mesos.md §5.
+//
+// The master serves the v1 scheduler API (POST /api/v1/scheduler) in JSON
+// and protobuf, with the real request checks and status codes, RecordIO
+// subscription streams, SUBSCRIBED then HEARTBEAT every 15 s, offers per
+// agent from an allocator with a 1 s tick, offer filters (5 s default),
+// REVIVE/SUPPRESS, ACCEPT validation, reliable status updates that the
+// agent holds back until acknowledged and resends after 10 s, 20 s, …,
+// reconciliation, failover and failover_timeout, and the operator API
+// (POST /api/v1: GET_FRAMEWORKS, GET_TASKS, GET_AGENTS, GET_STATE,
+// GET_HEALTH, GET_VERSION, GET_MASTER, TEARDOWN).
+//
+// Its agents run tasks for real. Docker-containerizer tasks become
+// containers on the local engine, driven through the docker CLI as the
+// Mesos Docker containerizer does; each container is named
+// mesos-<agentID>.<containerID> and labelled io.envctl.mesostest=<instance>.
+// Each agent owns a Docker bridge network; the network's gateway (a host
+// address reachable from this host and from every container) is the agent's
+// hostname, and BRIDGE port mappings are published on it, so agents have
+// disjoint (hostname, port) spaces. Command tasks without a container run as
+// host processes. Health checks (HTTP, TCP, COMMAND) really probe the task.
+// Each agent serves the files API (/files/read, /files/browse,
+// /files/download) over the task sandboxes, where stdout and stderr go.
+//
+// Timers run on an injectable Clock; a FakeClock lets tests skip 15 s
+// heartbeats. Fault switches (SetRedirect, SetNoLeader, SetRecovering,
+// DropStream, SetHeartbeats, LoseAgent, SetAckDelay, SetSubscribeDelay,
+// SetLaunchDelay) reproduce cluster failures, and Transcript and
+// OfferRounds expose every call for assertions and benchmarks.
+//
+// JSON is encoded and decoded by this package's own codec over mesos-go's
+// generated types, following the master's rules (stout/protobuf.hpp) rather
+// than mesos-go's ffjson: unset fields are omitted, never null.
+//
+// Typical use:
+//
+//	m := mesostest.New(mesostest.Options{Agents: 2})
+//	url, err := m.Start(ctx)
+//	...
+//	defer m.Close() // removes every container, network, process and sandbox
+//
+// cmd/mesos-double serves the same double standalone.
+package mesostest
