@@ -107,4 +107,3 @@ func (in *interrupts) Stop() {
 func (in *interrupts) cleanupContext(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(in.Cleanup, d)
 }
-

@@ -11,14 +11,14 @@ import (
 // upDoc is the one JSON document `up -o json` prints when up ends (and `run -o json` before
 // the command runs). Field names are shared with status and ls.
 type upDoc struct {
-	Name         string          `json:"name"`
-	Backend      string          `json:"backend"`
-	OK           bool            `json:"ok"`
-	DurationMS   int64           `json:"duration_ms"`
-	Services     []serviceDoc    `json:"services"`
-	CriticalPath []pathStepDoc   `json:"critical_path"`
-	Error        *errorDoc       `json:"error,omitempty"`
-	RolledBack   bool            `json:"rolled_back"`
+	Name         string        `json:"name"`
+	Backend      string        `json:"backend"`
+	OK           bool          `json:"ok"`
+	DurationMS   int64         `json:"duration_ms"`
+	Services     []serviceDoc  `json:"services"`
+	CriticalPath []pathStepDoc `json:"critical_path"`
+	Error        *errorDoc     `json:"error,omitempty"`
+	RolledBack   bool          `json:"rolled_back"`
 }
 
 type serviceDoc struct {
@@ -92,4 +92,3 @@ func resultDoc(res *provisioner.Result, env *envs.Environment) upDoc {
 	}
 	return d
 }
-

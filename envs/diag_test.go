@@ -295,3 +295,66 @@ func repeat(s string, n int) string {
 	}
 	return out
 }
+
+func TestDiagnosticsMore(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []wantDiag
+	}{
+		{
+			name: "null image",
+			src:  "service \"a\" {\n  image = null\n}\n",
+			want: []wantDiag{{"Missing image", `Service "a" needs an image`, 1}},
+		},
+		{
+			name: "empty image",
+			src:  "service \"a\" {\n  image = \"\"\n}\n",
+			want: []wantDiag{{"Missing image", `The image of service "a" is empty`, 2}},
+		},
+		{
+			name: "bare service reference",
+			src:  "service \"db\" {\n  image = \"x\"\n}\nservice \"a\" {\n  image = \"x\"\n  env = { A = service.db }\n}\n",
+			want: []wantDiag{{"Invalid reference to a service", "A reference to a service names one of its attributes: host (service.db.host)", 6}},
+		},
+		{
+			name: "service reference in a local",
+			src:  "service \"db\" {\n  image = \"x\"\n}\nlocals {\n  h = service.db.host\n}\n",
+			want: []wantDiag{{"Invalid reference to a service", "Service addresses are known only at start", 5}},
+		},
+		{
+			name: "undeclared variable used twice gives two errors, no knock-on type errors",
+			src:  "service \"a\" {\n  image = var.nope\n  env = { A = var.nope }\n}\n",
+			want: []wantDiag{
+				{"Reference to undeclared variable", `"nope"`, 2},
+				{"Reference to undeclared variable", `"nope"`, 3},
+			},
+		},
+		{
+			name: "required variable: one error, no knock-on errors where it is used",
+			src:  "variable \"img\" {\n  type = string\n}\nservice \"a\" {\n  image = var.img\n  command = [var.img]\n  ports = { p = var.img }\n}\n",
+			want: []wantDiag{{"No value for required variable", "--var img=...", 1}},
+		},
+		{
+			name: "three probes",
+			src:  "service \"a\" {\n  image = \"x\"\n  ports = { p = 1 }\n  ready {\n    http {\n      port = \"p\"\n    }\n    tcp = \"p\"\n    log = \"x\"\n  }\n}\n",
+			want: []wantDiag{{"Invalid ready block", "this one has http, tcp and log.", 4}},
+		},
+		{
+			name: "duplicate build block",
+			src:  "service \"a\" {\n  image = \"x\"\n  build {\n    context = \".\"\n  }\n  build {\n    context = \".\"\n  }\n}\n",
+			want: []wantDiag{{"Duplicate build block", "already has one at envctl.hcl:3,3-8", 6}},
+		},
+		{
+			name: "ready of a job is a warning",
+			src:  "service \"a\" {\n  image = \"x\"\n  run = \"once\"\n  ready {\n    log = \"done\"\n  }\n}\n",
+			want: []wantDiag{{"Ready block not used", "it is ready when it has exited 0", 4}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, diags := loadSrc(t, tt.src, Options{})
+			checkDiags(t, diags, tt.want)
+		})
+	}
+}

@@ -7,8 +7,9 @@
 // Load follows Nomad's jobspec2 order, so that one mistake does not cause a cascade:
 //
 //  1. Find the files (-f files, the *.hcl of -f directories in lexical order, or envctl.hcl)
-//     and the --var-file files, and parse them all with one hclparse.Parser, whose file map
-//     is returned for rendering snippets. Any syntax error stops here.
+//     and the --var-file files, and parse them all; the map of parsed files is returned for
+//     rendering snippets. Any syntax error stops here. Large files are parsed in pieces cut
+//     at top-level blocks (see parseConfig), which is faster and gives the same result.
 //  2. Decode the top-level blocks: environment, variable, locals, service.
 //  3. Declare variables and set their values. Precedence, lowest first: default,
 //     ENVCTL_VAR_<name>, --var-file, --var. A required variable without a value is an error,
@@ -25,6 +26,10 @@
 //     (Service.Template renders the addresses as their source text instead).
 //  8. Build the dependency graph (depends_on plus every service reference) and report each
 //     cycle with the place of each of its edges.
+//
+// Diagnostics name files as the user gave them (-f examples/shop gives
+// "examples/shop/envctl.hcl"), so messages read naturally. Sensitive values quoted in error
+// messages are replaced by "(sensitive)".
 //
 // Untyped variables have the type "any"; like Terraform, --var and ENVCTL_VAR_ values for
 // them (and for string variables) are taken literally, while other types parse the value as

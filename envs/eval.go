@@ -26,6 +26,9 @@ const serviceRefHere = "Service addresses are known only at start; they may be u
 // appends each service reference to deps. It reports false when any reference is wrong, so
 // the caller skips evaluating expr rather than adding knock-on errors.
 func (l *loader) checkRefs(expr hcl.Expression, sc scope, deps *[]Dep) bool {
+	if literalOnly(expr) {
+		return true // most attributes are constants: skip collecting their (no) references
+	}
 	ok := true
 	for _, t := range expr.Variables() {
 		if !l.checkRef(t, sc, deps) {
@@ -150,14 +153,14 @@ func (l *loader) checkServiceRef(t hcl.Traversal, deps *[]Dep) bool {
 			l.errorf(&rng, "Unknown port", "%s", unknownPortDetail(name, port, sv.portNames))
 			return false
 		}
-	default:
-		what := "Nothing more"
-		if attr != "" {
-			what = fmt.Sprintf("%q", attr)
-		}
+	case "":
 		l.errorf(&rng, "Invalid reference to a service",
-			"%s is not an attribute of a service. A service has: host (service.%s.host) and ports (service.%s.ports.NAME).",
-			what, name, name)
+			"A reference to a service names one of its attributes: host (service.%s.host) or ports (service.%s.ports.NAME).", name, name)
+		return false
+	default:
+		l.errorf(&rng, "Invalid reference to a service",
+			"%q is not an attribute of a service. A service has: host (service.%s.host) and ports (service.%s.ports.NAME).",
+			attr, name, name)
 		return false
 	}
 	if deps != nil {
@@ -212,7 +215,7 @@ func (l *loader) stringVal(a *hcl.Attribute, v cty.Value, ok bool) (string, bool
 	if !ok || v.IsNull() {
 		return "", false
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if !v.IsKnown() {
 		return "", false
 	}
@@ -229,7 +232,7 @@ func (l *loader) numberVal(a *hcl.Attribute, v cty.Value, ok bool) (float64, boo
 	if !ok || v.IsNull() {
 		return 0, false
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if !v.IsKnown() {
 		return 0, false
 	}
@@ -248,7 +251,7 @@ func (l *loader) stringList(a *hcl.Attribute, v cty.Value, hint string) ([]strin
 	if v.IsNull() {
 		return nil, false
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	ty := v.Type()
 	if ty == cty.String {
 		l.typeError(a, "a list of strings is required, not a single string. "+hint)
@@ -283,7 +286,7 @@ func (l *loader) stringMap(a *hcl.Attribute, v cty.Value) (map[string]string, bo
 	if v.IsNull() {
 		return nil, false
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	ty := v.Type()
 	if !(ty.IsMapType() || ty.IsObjectType()) {
 		l.typeError(a, "a map of strings is required, like { KEY = \"value\" }, got "+friendlyType(ty))
@@ -356,4 +359,52 @@ func sortByPos[T any](items []T, rng func(T) hcl.Range) {
 		}
 		return ri.Start.Byte < rj.Start.Byte
 	})
+}
+
+// unmark removes every mark from v. Most values carry none, and checking first avoids the
+// copy UnmarkDeep makes of every collection.
+func unmark(v cty.Value) cty.Value {
+	if v.IsMarked() {
+		v, _ = v.Unmark()
+	}
+	if v.Type().IsPrimitiveType() || !v.ContainsMarked() {
+		return v
+	}
+	v, _ = v.UnmarkDeep()
+	return v
+}
+
+// literalOnly reports whether expr is built from literals alone (strings, numbers, lists and
+// maps of them), so it has no references. It errs towards false: false means "walk it".
+func literalOnly(expr hcl.Expression) bool {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return true
+	case *hclsyntax.TemplateExpr:
+		for _, p := range e.Parts {
+			if _, ok := p.(*hclsyntax.LiteralValueExpr); !ok {
+				return false
+			}
+		}
+		return true
+	case *hclsyntax.TupleConsExpr:
+		for _, el := range e.Exprs {
+			if !literalOnly(el) {
+				return false
+			}
+		}
+		return true
+	case *hclsyntax.ObjectConsExpr:
+		for _, item := range e.Items {
+			k, ok := item.KeyExpr.(*hclsyntax.ObjectConsKeyExpr)
+			if !ok || k.ForceNonLiteral || !(hcl.ExprAsKeyword(k.Wrapped) != "" || literalOnly(k.Wrapped)) {
+				return false
+			}
+			if !literalOnly(item.ValueExpr) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -38,9 +38,11 @@ type srcFile struct {
 // loader carries the state of one Load through its stages.
 type loader struct {
 	opts   Options
-	base   string // absolute Opts.Dir
-	parser *hclparse.Parser
-	diags  hcl.Diagnostics
+	base   string           // absolute Opts.Dir
+	parser *hclparse.Parser // var files; environment files go through parseConfig
+	// fileMap holds every file parsed, by the name in its ranges, for rendering snippets.
+	fileMap map[string]*hcl.File
+	diags   hcl.Diagnostics
 
 	files    []*srcFile
 	varFiles []*hcl.File
@@ -62,6 +64,7 @@ type loader struct {
 	svcOrder  []*svcDecl
 	unknownSv cty.Value // the `service` object with unknown addresses, for type checks
 	baseCtx   *hcl.EvalContext
+	portNames map[string][]string // service => sorted port names; shared with every Service
 }
 
 // Load parses, evaluates and validates the environment files opts selects. It returns every
@@ -76,12 +79,13 @@ type loader struct {
 // against them; check the dependency graph for cycles.
 func Load(opts Options) (*Environment, map[string]*hcl.File, hcl.Diagnostics) {
 	l := &loader{
-		opts:   opts,
-		parser: hclparse.NewParser(),
-		env:    &Environment{byName: map[string]*Service{}},
+		opts:    opts,
+		parser:  hclparse.NewParser(),
+		fileMap: map[string]*hcl.File{},
+		env:     &Environment{byName: map[string]*Service{}},
 	}
 	l.run()
-	return l.env, l.parser.Files(), l.diags
+	return l.env, l.fileMap, l.diags
 }
 
 func (l *loader) run() {
@@ -132,6 +136,25 @@ func (l *loader) run() {
 	l.decodeServices()
 	l.checkCycles()
 	l.collectSensitive()
+	l.redactDiags()
+}
+
+// redactDiags hides sensitive values that functions quote in their error messages (for
+// example tonumber's `cannot convert "s3cret" to number`). hcl's own renderer already skips
+// marked values when it lists the variables of an expression.
+func (l *loader) redactDiags() {
+	if len(l.env.Sensitive) == 0 {
+		return
+	}
+	var pairs []string
+	for _, s := range l.env.Sensitive {
+		pairs = append(pairs, fmt.Sprintf("%q", s), "(sensitive)")
+	}
+	r := strings.NewReplacer(pairs...)
+	for _, d := range l.diags {
+		d.Summary = r.Replace(d.Summary)
+		d.Detail = r.Replace(d.Detail)
+	}
 }
 
 // blockIn is a block together with the file it is in.
@@ -208,11 +231,12 @@ func (l *loader) parseFile(name, abs string, seen map[string]bool) {
 		l.errorf(nil, "Cannot read environment file", "Reading %q failed: %v.", name, err)
 		return
 	}
-	f, diags := l.parser.ParseHCL(src, name)
+	f, diags := parseConfig(src, name)
 	l.diags = append(l.diags, diags...)
 	if f == nil {
 		return
 	}
+	l.fileMap[name] = f
 	dir := filepath.Dir(abs)
 	l.files = append(l.files, &srcFile{name: name, dir: dir, file: f, funcs: functionsFor(dir)})
 }
@@ -233,6 +257,7 @@ func (l *loader) parseVarFiles() {
 		l.diags = append(l.diags, diags...)
 		if f != nil {
 			l.varFiles = append(l.varFiles, f)
+			l.fileMap[p] = f
 		}
 	}
 }
@@ -345,7 +370,7 @@ func (l *loader) collectSensitive() {
 
 // walkStrings calls fn for every known string inside v.
 func walkStrings(v cty.Value, fn func(string)) {
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if v.IsNull() || !v.IsKnown() {
 		return
 	}

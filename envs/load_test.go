@@ -105,9 +105,9 @@ func TestLoadShop(t *testing.T) {
 		Services: []*Service{
 			{
 				Name: "db", Image: "postgres:16", PublishIP: "127.0.0.1",
-				Env:   map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "test"},
-				Ports: []Port{{"pg", 5432}},
-				Ready: Ready{Kind: ProbeExec, Exec: []string{"pg_isready", "-U", "shop"}, Timeout: 60 * time.Second},
+				Env:       map[string]string{"POSTGRES_USER": "shop", "POSTGRES_PASSWORD": "test"},
+				Ports:     []Port{{"pg", 5432}},
+				Ready:     Ready{Kind: ProbeExec, Exec: []string{"pg_isready", "-U", "shop"}, Timeout: 60 * time.Second},
 				Resources: Resources{CPUs: 0.5, Memory: 256 << 20},
 			},
 			{
@@ -117,10 +117,10 @@ func TestLoadShop(t *testing.T) {
 			},
 			{
 				Name: "api", PublishIP: "127.0.0.1",
-				Build: &Build{Context: filepath.Join(dir, "api"), Dockerfile: "Dockerfile"},
-				Deps:  []Dep{{Name: "migrate"}, {Name: "db"}},
-				Ports: []Port{{"http", 8080}},
-				Ready: Ready{Kind: ProbeHTTP, Port: "http", Path: "/healthz", Status: 200, Timeout: DefaultReadyTimeout},
+				Build:  &Build{Context: filepath.Join(dir, "api"), Dockerfile: "Dockerfile"},
+				Deps:   []Dep{{Name: "migrate"}, {Name: "db"}},
+				Ports:  []Port{{"http", 8080}},
+				Ready:  Ready{Kind: ProbeHTTP, Port: "http", Path: "/healthz", Status: 200, Timeout: DefaultReadyTimeout},
 				Labels: map[string]string{"team": "checkout"},
 			},
 		},
@@ -335,12 +335,12 @@ func TestFiles(t *testing.T) {
 func TestEnvironmentName(t *testing.T) {
 	svc := "service \"a\" {\n  image = \"x\"\n}\n"
 	tests := []struct {
-		name  string
-		dir   string // subdirectory holding envctl.hcl
-		src   string
-		flag  string
-		vars  []string
-		want  string
+		name string
+		dir  string // subdirectory holding envctl.hcl
+		src  string
+		flag string
+		vars []string
+		want string
 	}{
 		{"from the directory", "My Project_2", svc, "", nil, "my-project-2"},
 		{"from the file", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "", nil, "shop"},

@@ -14,11 +14,11 @@ import (
 // runtimeExprs are a service's run-time attributes, kept unevaluated until its dependencies'
 // addresses are known.
 type runtimeExprs struct {
-	command, entrypoint, env hcl.Expression // nil when absent
-	ctx                      *hcl.EvalContext // var, local, environment and the file's functions
-	src                      []byte           // the file's bytes, for Template's source text
-	bad                      bool             // Load reported errors in them
-	depPorts                 map[string][]string // the declared ports of each dependency, for Template
+	command, entrypoint, env hcl.Expression      // nil when absent
+	ctx                      *hcl.EvalContext    // var, local, environment and the file's functions
+	src                      []byte              // the file's bytes, for Template's source text
+	bad                      bool                // Load reported errors in them
+	portNames                map[string][]string // every service's port names, for Template; shared, read-only
 }
 
 func (rt *runtimeExprs) setList(name string, e hcl.Expression) {
@@ -31,7 +31,8 @@ func (rt *runtimeExprs) setList(name string, e hcl.Expression) {
 
 // Resolve evaluates the service's command, entrypoint and env with the real endpoints of its
 // dependencies, keyed by service name. Values derived from sensitive variables are returned
-// as they are, and the Runtime says where they are.
+// as they are, and the Runtime says where they are. Resolve and Template only read the
+// loaded Environment, so they are safe to call from several goroutines at once.
 func (s *Service) Resolve(deps map[string]Endpoint) (*Runtime, hcl.Diagnostics) {
 	if s == nil || s.rt == nil {
 		return &Runtime{}, nil
@@ -73,7 +74,7 @@ func (s *Service) Template() *Runtime {
 	}
 	objs := make(map[string]cty.Value, len(s.Deps))
 	for _, d := range s.Deps {
-		objs[d.Name] = placeholderService(d.Name, s.rt.depPorts[d.Name])
+		objs[d.Name] = placeholderService(d.Name, s.rt.portNames[d.Name])
 	}
 	ctx := s.rt.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{"service": cty.ObjectVal(objs)}
@@ -115,7 +116,7 @@ func (rt *runtimeExprs) evaluate(ctx *hcl.EvalContext, template bool) (*Runtime,
 			return nil, false
 		}
 		sensitive := v.ContainsMarked()
-		v, _ = v.UnmarkDeep()
+		v = unmark(v)
 		lv, err := convert.Convert(v, cty.List(cty.String))
 		if err != nil || !lv.IsWhollyKnown() {
 			if template {
@@ -148,6 +149,12 @@ func (rt *runtimeExprs) evaluate(ctx *hcl.EvalContext, template bool) (*Runtime,
 		case d.HasErrors():
 			diags = append(diags, d...)
 		case v.IsNull():
+		case !v.IsKnown(): // only from a variable without a value, which Load reported
+			if template {
+				out.Env = map[string]string{"": rt.text(rt.env)}
+			} else {
+				diags = append(diags, typeDiag(rt.env, "env", "a known map of strings is required"))
+			}
 		default:
 			out.Env, out.SensitiveEnv = map[string]string{}, nil
 			if v.IsMarked() { // the whole map is sensitive
@@ -170,7 +177,7 @@ func (rt *runtimeExprs) evaluate(ctx *hcl.EvalContext, template bool) (*Runtime,
 				if el.ContainsMarked() {
 					out.SensitiveEnv = append(out.SensitiveEnv, key)
 				}
-				el, _ = el.UnmarkDeep()
+				el = unmark(el)
 				switch {
 				case el.IsNull():
 					out.Env[key] = ""
@@ -245,7 +252,7 @@ func (rt *runtimeExprs) elemText(e hcl.Expression, ctx *hcl.EvalContext, sensiti
 	if v.ContainsMarked() {
 		*sensitive = true
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	sv, err := convert.Convert(v, cty.String)
 	if err != nil || !sv.IsKnown() || sv.IsNull() {
 		return rt.text(e)

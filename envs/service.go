@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -91,6 +91,7 @@ func (l *loader) fileCtx(f *srcFile) *hcl.EvalContext {
 // in any service may need.
 func (l *loader) declareServices(blocks []blockIn) {
 	l.services = map[string]*svcDecl{}
+	l.portNames = map[string][]string{}
 	for _, b := range blocks {
 		name := b.Labels[0]
 		nameRange := rangePtr(b.LabelRanges[0])
@@ -143,7 +144,7 @@ func (l *loader) decodePorts(d *svcDecl, a *hcl.Attribute) {
 		d.portsBad = !ok
 		return
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if ty := v.Type(); !(ty.IsMapType() || ty.IsObjectType()) {
 		l.typeError(a, "a map of port names to numbers is required, like { http = 8080 }, got "+friendlyType(ty))
 		d.portsBad = true
@@ -175,6 +176,7 @@ func (l *loader) decodePorts(d *svcDecl, a *hcl.Attribute) {
 		d.portNames = append(d.portNames, name)
 	}
 	sort.Strings(d.portNames)
+	l.portNames[d.name] = d.portNames
 }
 
 // decodeServices is the second service pass: every attribute and block of every service.
@@ -209,8 +211,12 @@ func (l *loader) decodeService(d *svcDecl) *Service {
 		return a, v, ok
 	}
 
-	if a, v, ok := static("image"); a != nil {
-		if img, ok := l.stringVal(a, v, ok); ok {
+	// imageDone: the image is set, or already reported; "Missing image" is for the rest.
+	imageDone := false
+	if a, v, evalOK := static("image"); a != nil {
+		// Set, or reported already: an evaluation or type error. Only null counts as missing.
+		imageDone = !evalOK || !v.IsNull()
+		if img, ok := l.stringVal(a, v, evalOK); ok {
 			s.Image = img
 			if strings.TrimSpace(img) == "" {
 				l.errorf(rangePtr(a.Expr.Range()), "Missing image", "The image of service %q is empty; name an image, like \"postgres:16\".", d.name)
@@ -279,7 +285,7 @@ func (l *loader) decodeService(d *svcDecl) *Service {
 		}
 	}
 
-	if s.Image == "" && builds == 0 && c.Attributes["image"] == nil {
+	if !imageDone && builds == 0 {
 		l.errorf(rangePtr(d.b.DefRange), "Missing image",
 			"Service %q needs an image (image = \"postgres:16\") or a build block (build { context = \"./%s\" }).", d.name, d.name)
 	}
@@ -386,16 +392,13 @@ func (l *loader) decodeRuntime(d *svcDecl, s *Service, deps *[]Dep) {
 			}
 		}
 	}
-	rt.depPorts = make(map[string][]string, len(*deps))
-	for _, dep := range *deps {
-		rt.depPorts[dep.Name] = l.services[dep.Name].portNames
-	}
+	rt.portNames = l.portNames
 	s.rt = rt
 }
 
 // checkList type-checks a possibly partly unknown list of strings.
 func (l *loader) checkList(a *hcl.Attribute, v cty.Value) bool {
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if v.IsNull() {
 		return true
 	}
@@ -429,7 +432,7 @@ func (l *loader) checkList(a *hcl.Attribute, v cty.Value) bool {
 
 // checkMap type-checks a possibly partly unknown map of strings.
 func (l *loader) checkMap(a *hcl.Attribute, v cty.Value) bool {
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if v.IsNull() {
 		return true
 	}
@@ -505,7 +508,7 @@ func (l *loader) decodeResources(b blockIn, ctx *hcl.EvalContext, s *Service) {
 	if a := content.Attributes["memory"]; a != nil {
 		v, ok := l.eval(a.Expr, ctx, scopeStatic, nil)
 		if ok && !v.IsNull() {
-			v, _ = v.UnmarkDeep()
+			v = unmark(v)
 			switch v.Type() {
 			case cty.Number:
 				f, _ := v.AsBigFloat().Float64()
@@ -534,7 +537,7 @@ func (l *loader) durationVal(a *hcl.Attribute, v cty.Value, ok bool) (time.Durat
 	if !ok || v.IsNull() {
 		return 0, false
 	}
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if v.Type() != cty.String {
 		l.typeError(a, "a duration string is required, like \"60s\" or \"1m30s\", got "+friendlyType(v.Type()))
 		return 0, false

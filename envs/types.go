@@ -29,7 +29,8 @@ type Options struct {
 
 // Environment is a loaded, evaluated and validated environment file.
 type Environment struct {
-	// Name is environment.name, else the base name of Dir, made DNS-safe; --name wins over both.
+	// Name is --name, else environment.name, else the name of the first file's directory
+	// made DNS-safe (like Compose's project name; with -f examples/shop that is "shop").
 	Name string
 	// TTL is environment.ttl; 0 when unset (the CLI applies its default).
 	TTL time.Duration
@@ -39,7 +40,8 @@ type Environment struct {
 	// directory), then by position.
 	Services []*Service
 	// Sensitive holds every non-empty string inside every sensitive variable's value, for
-	// redacting output.
+	// redacting output. Longest first, so that replacing them in order never leaves a part
+	// of a longer secret.
 	Sensitive []string
 	// Dir is the absolute directory of the first file.
 	Dir string
@@ -56,7 +58,7 @@ func (e *Environment) Service(name string) *Service {
 }
 
 // Graph returns a new graph with one node per service, in declaration order, and an edge per
-// Dep. Each call builds a fresh graph, so callers may change it.
+// Dep. Each call builds a fresh graph, so callers may change it. O(services + deps).
 func (e *Environment) Graph() *graph.Graph {
 	g := graph.New()
 	for _, s := range e.Services {
@@ -78,8 +80,8 @@ type Variable struct {
 	// declaration has no type.
 	Type      string
 	Sensitive bool
-	// Value is the final value rendered as HCL (for plan). Callers print "(sensitive)" instead
-	// when Sensitive is set.
+	// Value is the final value rendered as HCL (for plan); "" when it has none. Callers print
+	// "(sensitive)" instead when Sensitive is set.
 	Value     string
 	DeclRange hcl.Range
 }
@@ -144,15 +146,15 @@ type Service struct {
 	Build     *Build
 	Run       RunMode
 	Ports     []Port // sorted by Name
-	PublishIP string
+	PublishIP string // default DefaultPublishIP
 	// Deps are the service's edges: depends_on entries and every service.X referenced in it,
 	// unique by Name, in first-seen source order.
 	Deps      []Dep
 	Ready     Ready
 	Resources Resources
 	Labels    map[string]string
-	// Command and Entrypoint are the evaluated values when they reference no service;
-	// otherwise nil and Resolve or Template give them.
+	// Command and Entrypoint are the evaluated values when the attribute references no
+	// service; otherwise nil, and Resolve or Template give them.
 	Command, Entrypoint []string
 	// Env follows the same rule as Command.
 	Env map[string]string

@@ -265,7 +265,7 @@ func (l *loader) varObject() cty.Value {
 
 // renderValue renders v as HCL for plan output.
 func renderValue(v cty.Value) string {
-	v, _ = v.UnmarkDeep()
+	v = unmark(v)
 	if !v.IsWhollyKnown() {
 		return "(known after evaluation)"
 	}

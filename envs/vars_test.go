@@ -237,3 +237,18 @@ service "plain" {
 		}
 	}
 }
+
+// TestSensitiveNotInDiagnostics: a function that quotes its argument in an error must not
+// reveal a sensitive value.
+func TestSensitiveNotInDiagnostics(t *testing.T) {
+	_, _, diags := loadSrc(t, `variable "pw" {
+  default   = "s3cret"
+  sensitive = true
+}
+service "a" {
+  image = "x"
+  env   = { A = tonumber(var.pw) }
+}
+`, Options{})
+	checkDiags(t, diags, []wantDiag{{"Invalid function argument", `cannot convert (sensitive) to number`, 7}})
+}

@@ -127,12 +127,11 @@ func (g *Graph) cycleError() *CycleError {
 
 	seen := make([]bool, len(g.names))
 	parent := make([]int, len(g.names))
-	for c, members := range comps {
-		if len(members) < 2 {
+	for c, info := range comps {
+		if info.size < 2 {
 			continue
 		}
-		start := slices.Min(members)
-		cycles = append(cycles, found{start: start, path: g.shortestCycle(start, c, comp, seen, parent)})
+		cycles = append(cycles, found{start: info.first, path: g.shortestCycle(info.first, c, comp, seen, parent)})
 	}
 	for i := range g.names {
 		if _, ok := g.edges[edge{i, i}]; ok {
@@ -194,10 +193,16 @@ func (g *Graph) shortestCycle(start, c int, comp []int, seen []bool, parent []in
 	return []int{start, start}
 }
 
-// components returns the strongly connected component of every node, and each component's
-// members, using Tarjan's algorithm with an explicit stack instead of recursion so that a
+// component describes one strongly connected component.
+type component struct {
+	first int // its earliest-inserted node
+	size  int // its number of nodes
+}
+
+// components returns the strongly connected component of every node, and each component,
+// using Tarjan's algorithm with an explicit stack instead of recursion so that a
 // 10,000-node chain or cycle cannot overflow the goroutine stack. Cost: O(V+E).
-func (g *Graph) components() (comp []int, comps [][]int) {
+func (g *Graph) components() (comp []int, comps []component) {
 	n := len(g.names)
 	const unvisited = 0
 	index := make([]int, n) // discovery number + 1; unvisited (0) until discovered
@@ -242,19 +247,19 @@ func (g *Graph) components() (comp []int, comps [][]int) {
 				low[p] = min(low[p], low[v])
 			}
 			if low[v] == index[v] {
-				id := len(comps)
-				var members []int
+				c := component{first: v}
 				for {
 					w := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 					onStack[w] = false
-					comp[w] = id
-					members = append(members, w)
+					comp[w] = len(comps)
+					c.first = min(c.first, w)
+					c.size++
 					if w == v {
 						break
 					}
 				}
-				comps = append(comps, members)
+				comps = append(comps, c)
 			}
 		}
 	}

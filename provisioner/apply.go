@@ -85,8 +85,8 @@ type ServiceResult struct {
 	LastProbe   *ProbeResult
 	Attempts    int
 	Probes      []ProbeResult // the probe history, oldest first (at most maxProbeHistory, the latest)
-	Err         error  // for a failed service: why
-	SkippedBy   string // for a skipped service: the failed dependency at the root
+	Err         error         // for a failed service: why
+	SkippedBy   string        // for a skipped service: the failed dependency at the root
 }
 
 // Result is the outcome of an Apply.
