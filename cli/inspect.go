@@ -168,7 +168,8 @@ type statusRow struct {
 	Name      string            `json:"name"`
 	State     string            `json:"state"`
 	Ready     bool              `json:"ready"`
-	Probe     string            `json:"probe"`
+	Probe     string            `json:"-"`
+	ProbeDoc  *probeDoc         `json:"probe"`
 	ExitCode  *int              `json:"exit_code,omitempty"`
 	Endpoints map[string]string `json:"endpoints"`
 	Started   string            `json:"started,omitempty"`
@@ -212,6 +213,7 @@ func statusRows(ctx context.Context, b provisioner.Backend, insts []provisioner.
 				ok, detail := provisioner.ProbeOnce(ctx, b, inst, provisioner.ParseReady(inst.Labels[provisioner.LabelReady]))
 				row.Ready, row.Probe = ok, detail
 			}
+			row.ProbeDoc = &probeDoc{Attempts: 1, OK: row.Ready, Last: row.Probe}
 			rows[i] = row
 		}()
 	}

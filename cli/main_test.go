@@ -133,6 +133,7 @@ func TestScripts(t *testing.T) {
 			"httpget":        cmdHTTPGet,
 			"expect-exit":    cmdExpectExit,
 			"build-examples": cmdBuildExamples,
+			"schema":         cmdSchema,
 			"testsvc":        cmdTestsvc,
 			"sleep-ms":       cmdSleep,
 		},

@@ -50,6 +50,9 @@ func TestManyServicesInParallel(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("up exited %d\nstderr:\n%s", code, stderr.String())
 	}
+	if err := validateDoc("up", stdout.Bytes()); err != nil {
+		t.Errorf("up -o json: %v", err)
+	}
 	var doc upDoc
 	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 		t.Fatalf("up -o json: %v\n%s", err, stdout.String())
