@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/envctl/envctl/provisioner.Version=$(VERSION)
 SHOP      := api migrate store web worker
 FUZZTIME  ?= 30s
 
-.PHONY: help build test bench fuzz lint examples demo demo-down clean
+.PHONY: help build test bench fuzz lint examples demo demo-down docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ fuzz: ## fuzz the loader and the graph for FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./envs/
 	$(GO) test -run '^$$' -fuzz '^FuzzSort$$' -fuzztime $(FUZZTIME) ./graph/
 	$(GO) test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./graph/
+
+docs: ## write the man page and the bash, zsh and fish completion scripts under docs/
+	$(GO) run ./internal/gendocs docs
+	@echo "man page: docs/envctl.1 (man ./docs/envctl.1); completion: docs/completion/"
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
