@@ -260,6 +260,18 @@ func (d *liveProgress) event(ev provisioner.Event) {
 	if !known {
 		l = d.line(ev.Service)
 	}
+	l.apply(ev)
+	d.mu.Unlock()
+	if !known {
+		select {
+		case d.wake <- struct{}{}:
+		default: // the feeder is already due to look
+		}
+	}
+}
+
+// apply moves the line to the state ev reports.
+func (l *liveLine) apply(ev provisioner.Event) {
 	// The clock of a line's elapsed time starts when its work does: at creating (or, for a
 	// kept service, its first probe) and again at removing; probing goes on creating's clock.
 	starting := ev.Phase == provisioner.PhaseCreating || ev.Phase == provisioner.PhaseProbing
@@ -286,13 +298,6 @@ func (d *liveProgress) event(ev provisioner.Event) {
 			l.outcome += " (stopped)"
 		default:
 			l.outcome += " (" + l.detail + " failed)"
-		}
-	}
-	d.mu.Unlock()
-	if !known {
-		select {
-		case d.wake <- struct{}{}:
-		default: // the feeder is already due to look
 		}
 	}
 }

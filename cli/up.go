@@ -166,7 +166,7 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 	}
 	res := provisioner.Apply(work, b, target, plan, opts)
 	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {
-		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res))
+		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res, env))
 	}
 	if set.format == "json" {
 		_ = writeJSON(c.App.Writer, resultDoc(res, env))
@@ -197,28 +197,76 @@ func failureExit(res *provisioner.Result, stderr io.Writer, rollback bool) error
 	return silentExit(code)
 }
 
-// blockedSummary says which services were still not ready, and what each waited for.
-func blockedSummary(res *provisioner.Result) string {
-	var parts []string
+// blockedSummary names the chains that kept the environment from being ready: for each
+// service that was still waiting, and that nothing else waiting depended on, the dependencies
+// it waited for down to the one that was starting or probing, with what its probe last saw:
+// "web waits for api, which waits for migrate, which was probing (attempt 40: exit 1)".
+func blockedSummary(res *provisioner.Result, env *envs.Environment) string {
+	notReady := func(name string) bool {
+		s := res.Service(name)
+		return s != nil && s.Phase != provisioner.PhaseReady && s.Phase != provisioner.PhaseKept
+	}
+	waiting := func(s *provisioner.ServiceResult) bool { return s.Begin.IsZero() && notReady(s.Service) }
+	doing := func(s *provisioner.ServiceResult) string {
+		if s.LastProbe != nil {
+			return fmt.Sprintf("was probing (attempt %d: %s)", s.Attempts, s.LastProbe.Detail)
+		}
+		return "was starting"
+	}
+	// A waiting service that another waiting service depends on is part of that one's chain.
+	inner := map[string]bool{}
 	for _, s := range res.Services {
-		if s.Phase == provisioner.PhaseReady || s.Phase == provisioner.PhaseKept {
+		if waiting(s) {
+			for _, d := range env.Service(s.Service).Deps {
+				inner[d.Name] = true
+			}
+		}
+	}
+	var chains []string
+	covered := map[string]bool{}
+	for _, s := range res.Services {
+		if !notReady(s.Service) || inner[s.Service] {
 			continue
 		}
-		switch {
-		case !s.Begin.IsZero():
-			detail := "starting"
-			if s.LastProbe != nil {
-				detail = fmt.Sprintf("probing, attempt %d: %s", s.Attempts, s.LastProbe.Detail)
+		if !waiting(s) {
+			if !covered[s.Service] {
+				chains = append(chains, s.Service+" "+doing(s))
+				covered[s.Service] = true
 			}
-			parts = append(parts, s.Service+" ("+detail+")")
-		default:
-			parts = append(parts, s.Service+" (waiting)")
+			continue
 		}
+		chain := s.Service
+		cur := s
+		for steps := 0; waiting(cur) && steps < len(res.Services); steps++ {
+			var next *provisioner.ServiceResult
+			for _, d := range env.Service(cur.Service).Deps {
+				if notReady(d.Name) {
+					next = res.Service(d.Name)
+					break
+				}
+			}
+			if next == nil {
+				break
+			}
+			chain += " waits for " + next.Service + ", which"
+			cur = next
+		}
+		if waiting(cur) {
+			chain += " was waiting to start"
+		} else {
+			chain += " " + doing(cur)
+			covered[cur.Service] = true
+		}
+		chains = append(chains, strings.Replace(chain, s.Service+" waits", s.Service+" waits", 1))
 	}
-	if len(parts) == 0 {
+	for i, c := range chains {
+		// "X waits for Y, which was probing" reads as it should; a chain of one is "X was ...".
+		chains[i] = strings.TrimSuffix(c, ", which")
+	}
+	if len(chains) == 0 {
 		return "nothing was still waiting"
 	}
-	return "not ready: " + strings.Join(parts, ", ")
+	return "blocked: " + strings.Join(chains, "; ")
 }
 
 // prepareImages builds or pulls every image the environment needs, all before the first start

@@ -341,7 +341,7 @@ func (a *applier) ready(name string, inst Instance) {
 // serviceFailed records a service's failure. A failure caused only by the run being stopped
 // (another service failed first, or Ctrl-C) is not a root cause and is recorded as skipped.
 func (a *applier) serviceFailed(ctx context.Context, sr *ServiceResult, err error) error {
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		sr.Phase = PhaseSkipped
 		a.emit(Event{Service: sr.Service, Phase: PhaseSkipped, Detail: "stopped"})
 		return err
