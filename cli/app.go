@@ -111,6 +111,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *urfave.App {
 			validateCommand(),
 			graphCommand(),
 			gcCommand(),
+			importCommand(),
 			completionCommand(),
 		},
 	}

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 
 	"github.com/envctl/envctl/provisioner"
 	"github.com/envctl/envctl/provisioner/docker"
+	"github.com/envctl/envctl/provisioner/mesos"
 )
 
 // backends is the explicit table of backends (no registration from init): the name --backend
@@ -20,6 +24,9 @@ import (
 var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error){
 	"docker": func(ctx context.Context, _ *urfave.Context) (provisioner.Backend, error) {
 		return docker.New(ctx)
+	},
+	"mesos": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
+		return mesos.New(ctx, mesos.Options{Master: c.String("mesos-master"), Principal: c.String("mesos-principal"), Secret: c.String("mesos-secret")})
 	},
 }
 
@@ -64,6 +71,10 @@ func exitCodeOf(err error) int {
 // first stops launching and rolls back, the second leaves things as they are.
 type interrupts struct {
 	Work, Cleanup         context.Context
+	// mu guards say: the live display takes the interrupt message over while it draws, and the
+	// signal arrives on another goroutine.
+	mu                    sync.Mutex
+	say                   func(string)
 	stopWork, stopCleanup context.CancelFunc
 	ch                    chan os.Signal
 	done                  chan struct{}
@@ -72,6 +83,9 @@ type interrupts struct {
 
 func watchInterrupts(parent context.Context, onFirst func()) *interrupts {
 	in := &interrupts{ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	if onFirst == nil {
+		onFirst = func() {}
+	}
 	in.Work, in.stopWork = context.WithCancel(parent)
 	in.Cleanup, in.stopCleanup = context.WithCancel(context.WithoutCancel(parent))
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
@@ -83,9 +97,7 @@ func watchInterrupts(parent context.Context, onFirst func()) *interrupts {
 			case <-in.ch:
 				in.count++
 				if in.count == 1 {
-					if onFirst != nil {
-						onFirst()
-					}
+					onFirst()
 					in.stopWork()
 				} else {
 					in.stopCleanup()
@@ -94,6 +106,26 @@ func watchInterrupts(parent context.Context, onFirst func()) *interrupts {
 		}
 	}()
 	return in
+}
+
+// announce prints a message about the interruption where the user sees it: through the live
+// display while one draws (anything else written would be drawn over), else to w.
+func (in *interrupts) announce(w io.Writer, msg string) {
+	in.mu.Lock()
+	say := in.say
+	in.mu.Unlock()
+	if say != nil {
+		say(msg)
+		return
+	}
+	fmt.Fprintln(w, msg)
+}
+
+// sayThrough routes announcements through say until it is called with nil.
+func (in *interrupts) sayThrough(say func(string)) {
+	in.mu.Lock()
+	in.say = say
+	in.mu.Unlock()
 }
 
 func (in *interrupts) Stop() {

@@ -29,6 +29,10 @@ type progressView interface {
 	// summary (if not empty) below it. Nothing is written after close returns; events that
 	// arrive later are dropped.
 	close(summary string)
+	// note prints a line of its own (such as "Interrupted: rolling back...") above the live
+	// lines, where it stays; anything else written to the display's output while it is live
+	// would be overwritten by the next redraw. Like event, it never blocks on the output.
+	note(line string)
 }
 
 // newProgress returns the live display when isTTY, else the plain printer. width is the
@@ -139,6 +143,12 @@ func (v *plainView) event(ev provisioner.Event) {
 	}
 }
 
+func (v *plainView) note(line string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fmt.Fprintln(v.p.w, line)
+}
+
 func (v *plainView) close(summary string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -166,9 +176,10 @@ type liveProgress struct {
 	now  func() time.Time
 	p    *mpb.Progress
 
-	mu     sync.Mutex // guards lines, byName, closed and every line's fields (not bar)
+	mu     sync.Mutex // guards lines, byName, notes, closed and every line's fields (not bar)
 	lines  []*liveLine
 	byName map[string]*liveLine
+	notes  []string // waiting for the feeder to hand them to mpb
 	closed bool
 
 	wake chan struct{} // capacity 1: new lines wait for a bar; a send never blocks
@@ -263,10 +274,7 @@ func (d *liveProgress) event(ev provisioner.Event) {
 	l.apply(ev)
 	d.mu.Unlock()
 	if !known {
-		select {
-		case d.wake <- struct{}{}:
-		default: // the feeder is already due to look
-		}
+		d.poke()
 	}
 }
 
@@ -302,14 +310,36 @@ func (l *liveLine) apply(ev provisioner.Event) {
 	}
 }
 
-// feed gives new lines their bars. It runs apart from event() because adding a bar waits
-// for mpb's render goroutine, which may itself be waiting for a stalled terminal.
+func (d *liveProgress) note(line string) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		fmt.Fprintln(d.w, line) // the display is gone: the output is free
+		return
+	}
+	d.notes = append(d.notes, sanitize(line))
+	d.mu.Unlock()
+	d.poke()
+}
+
+// poke tells the feeder there is work, without waiting.
+func (d *liveProgress) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default: // the feeder is already due to look
+	}
+}
+
+// feed gives new lines their bars and notes to mpb. It runs apart from event() and note()
+// because both wait for mpb's render goroutine, which may itself be waiting for a stalled
+// terminal.
 func (d *liveProgress) feed() {
 	defer close(d.fed)
 	for {
 		select {
 		case <-d.wake:
 			d.addBars()
+			d.writeNotes()
 		case <-d.stop:
 			return
 		}
@@ -337,6 +367,20 @@ func (d *liveProgress) addBars() {
 			return // the display is shut down (its output failed): nothing more to draw
 		}
 		l.bar = b
+	}
+}
+
+// writeNotes hands the pending notes to mpb, which prints them above the bars at its next
+// redraw.
+func (d *liveProgress) writeNotes() {
+	d.mu.Lock()
+	notes := d.notes
+	d.notes = nil
+	d.mu.Unlock()
+	for _, n := range notes {
+		if _, err := d.p.Write([]byte(n + "\n")); err != nil {
+			return // the display is shut down (its output failed)
+		}
 	}
 }
 
@@ -379,7 +423,8 @@ func (d *liveProgress) close(summary string) {
 	d.mu.Unlock()
 	close(d.stop)
 	<-d.fed
-	d.addBars() // lines whose first event came after the feeder's last look
+	d.addBars() // lines and notes that came after the feeder's last look
+	d.writeNotes()
 	d.mu.Lock()
 	lines := d.lines
 	d.mu.Unlock()

@@ -95,14 +95,16 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 			}
 		}
 		began := time.Now()
-		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace")})
+		progress := newProgressFor(c.App.ErrWriter, nil, nil)
+		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace"), Events: progress.event})
 		d := removedDoc{Name: name, Instances: n}
 		if err != nil {
+			progress.close("")
 			d.Error = err.Error()
 			failed++
 			fmt.Fprintf(c.App.ErrWriter, "envctl: environment %q: %v\n", name, err)
-		} else if format == "text" {
-			fmt.Fprintf(c.App.ErrWriter, "Removed environment %q (%s) in %s.\n", name, plural(n, "instance"), roundDuration(time.Since(began)))
+		} else {
+			progress.close(fmt.Sprintf("Removed environment %q (%s) in %s.", name, plural(n, "instance"), roundDuration(time.Since(began))))
 		}
 		docs = append(docs, d)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,10 +70,8 @@ func TestScripts(t *testing.T) {
 		// UPDATE_SCRIPTS=1 go test ./cli rewrites the expected outputs; review the diff.
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
-			suffix := make([]byte, 3)
-			_, _ = rand.Read(suffix)
 			// NAME is unique per script run, so scripts never meet each other's environments.
-			name := scriptPrefix + hex.EncodeToString(suffix)
+			name := newEnvName()
 			env.Setenv("NAME", name)
 			// Whatever a script leaves — it failed half-way, or forgot its down — is removed
 			// here so the next run starts clean, and reported as a leak at the end.
@@ -269,9 +268,23 @@ func stopMesosDouble() {
 }
 
 var (
-	leakMu sync.Mutex // guards leaked: scripts run in parallel
+	leakMu sync.Mutex // guards leaked and names: scripts run in parallel
 	leaked []string
+	names  []string // every environment name this test process handed out
 )
+
+// newEnvName hands out a unique environment name and remembers it for the leak check, which
+// looks at this process's environments only: other test processes (the benchmark, another
+// package) may be running their own at the same time.
+func newEnvName() string {
+	suffix := make([]byte, 3)
+	_, _ = rand.Read(suffix)
+	name := scriptPrefix + hex.EncodeToString(suffix)
+	leakMu.Lock()
+	names = append(names, name)
+	leakMu.Unlock()
+	return name
+}
 
 // sweepScriptEnv removes the containers and networks of one script's environment, if any,
 // and records it as leaked.
@@ -315,7 +328,7 @@ func checkNoLeaks(t *testing.T) {
 			continue
 		}
 		for _, env := range strings.Fields(string(out)) {
-			if strings.HasPrefix(env, scriptPrefix) {
+			if slices.Contains(names, env) {
 				t.Errorf("leak: a %s of environment %q is left after the scripts", kind, env)
 			}
 		}

@@ -44,9 +44,11 @@ func runCommand() *urfave.Command {
 			if _, err := exec.LookPath(argv[0]); err != nil {
 				return usageErr("run: command %q not found: %v", argv[0], err)
 			}
+			var self *interrupts
 			in := watchInterrupts(c.Context, func() {
-				fmt.Fprintln(c.App.ErrWriter, "Interrupted: stopping and removing the environment (Ctrl-C again to leave it)...")
+				self.announce(c.App.ErrWriter, "Interrupted: stopping and removing the environment (Ctrl-C again to leave it)...")
 			})
+			self = in
 			defer in.Stop()
 			res, b, err := bringUp(c, in)
 			if b != nil {

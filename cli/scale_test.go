@@ -40,7 +40,7 @@ func TestManyServicesInParallel(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name := scriptPrefix + fmt.Sprintf("scale%d", time.Now().UnixNano()%100000)
+	name := newEnvName()
 	t.Cleanup(func() { sweepScriptEnv(name) })
 
 	var stdout, stderr bytes.Buffer

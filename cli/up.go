@@ -104,9 +104,11 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 		return nil, nil, err
 	}
 	if in == nil {
+		var self *interrupts
 		in = watchInterrupts(c.Context, func() {
-			fmt.Fprintln(c.App.ErrWriter, "Interrupted: stopping and rolling back (Ctrl-C again to leave things as they are)...")
+			self.announce(c.App.ErrWriter, "Interrupted: stopping and rolling back (Ctrl-C again to leave things as they are)...")
 		})
+		self = in
 		defer in.Stop()
 	}
 	b, err := openBackend(in.Work, c)
@@ -114,11 +116,6 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 		return nil, nil, err
 	}
 	stderr := c.App.ErrWriter
-	names := make([]string, len(env.Services))
-	for i, s := range env.Services {
-		names[i] = s.Name
-	}
-	progress := newPlainProgress(stderr, names)
 
 	work := in.Work
 	var timedOut func() bool = func() bool { return false }
@@ -151,6 +148,10 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 
 	cleanup, cancelCleanup := in.cleanupContext(2 * time.Minute)
 	defer cancelCleanup()
+	// The display starts after the sweep and the image preparation, which print plain lines.
+	names, deps := serviceDeps(env)
+	progress := newProgressFor(stderr, names, deps)
+	in.sayThrough(progress.note)
 	opts := provisioner.Options{
 		Parallel: set.parallel, Grace: set.grace, Rollback: set.rollback,
 		CleanupCtx: cleanup, Events: progress.event,
@@ -165,6 +166,8 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 		}
 	}
 	res := provisioner.Apply(work, b, target, plan, opts)
+	in.sayThrough(nil)
+	progress.close(progressSummary(res))
 	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {
 		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res, env))
 	}

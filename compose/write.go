@@ -1,0 +1,307 @@
+package compose
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// write renders the converted project as a formatted environment file.
+func (c *converter) write() ([]byte, error) {
+	f := hclwrite.NewEmptyFile()
+	body := f.Body()
+	comment(body, "Imported from "+filepath.Base(c.file)+" by envctl import compose.")
+	for _, n := range c.notes {
+		if n.Service == "" {
+			comment(body, "envctl: "+n.Text)
+		}
+	}
+	body.AppendNewline()
+	env := body.AppendNewBlock("environment", nil)
+	env.Body().SetAttributeValue("name", cty.StringVal(c.project))
+
+	for _, name := range c.varNames() {
+		v := c.vars[name]
+		body.AppendNewline()
+		vb := body.AppendNewBlock("variable", []string{name}).Body()
+		vb.SetAttributeRaw("type", hclwrite.TokensForIdentifier("string"))
+		if v.def != nil {
+			vb.SetAttributeValue("default", cty.StringVal(*v.def))
+		}
+		desc := "Compose variable " + name + " of " + filepath.Base(c.file)
+		if v.description != "" {
+			if strings.Contains(v.description, " of service ") {
+				desc = v.description
+			} else {
+				desc += ": " + v.description
+			}
+		}
+		vb.SetAttributeValue("description", cty.StringVal(desc))
+		if v.sensitive {
+			vb.SetAttributeValue("sensitive", cty.True)
+		}
+	}
+
+	for _, s := range c.services {
+		body.AppendNewline()
+		if err := c.writeService(body, s); err != nil {
+			return nil, err
+		}
+	}
+	return f.Bytes(), nil
+}
+
+// comment appends "# text" as a line of its own.
+func comment(body *hclwrite.Body, text string) {
+	body.AppendUnstructuredTokens(hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# " + text + "\n")}})
+}
+
+// httpPorts and httpsPorts are the container ports conventionally serving HTTP(S); the first
+// of them a service declares is named "http" (or "https").
+var (
+	httpPorts  = map[int]bool{80: true, 3000: true, 5000: true, 8000: true, 8008: true, 8080: true, 8081: true, 8888: true}
+	httpsPorts = map[int]bool{443: true, 8443: true}
+)
+
+// portNameOK is envctl's rule for port names.
+func portNameOK(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z') && !(r >= '0' && r <= '9') && r != '_' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// portNames names each port: the long syntax's name when valid, http/https by convention,
+// else p<N>.
+func portNames(ports []port) []string {
+	names := make([]string, len(ports))
+	used := map[string]bool{}
+	for i, p := range ports {
+		if portNameOK(p.name) && !used[p.name] {
+			names[i] = p.name
+			used[p.name] = true
+		}
+	}
+	for i, p := range ports {
+		if names[i] != "" {
+			continue
+		}
+		n := "p" + strconv.Itoa(p.port)
+		switch {
+		case httpPorts[p.port] && !used["http"]:
+			n = "http"
+		case httpsPorts[p.port] && !used["https"]:
+			n = "https"
+		}
+		names[i] = n
+		used[n] = true
+	}
+	return names
+}
+
+func (c *converter) writeService(body *hclwrite.Body, s *service) error {
+	sb := body.AppendNewBlock("service", []string{s.name}).Body()
+	for _, n := range c.notesOf(s.orig) {
+		comment(sb, "envctl: "+n.Text)
+	}
+	if s.image != nil {
+		if err := setExpr(sb, "image", s.image.hcl()); err != nil {
+			return err
+		}
+	}
+	if s.build != nil {
+		bb := sb.AppendNewBlock("build", nil).Body()
+		bb.SetAttributeValue("context", cty.StringVal(s.build.context))
+		if s.build.dockerfile != "" {
+			bb.SetAttributeValue("dockerfile", cty.StringVal(s.build.dockerfile))
+		}
+		if len(s.build.args) > 0 {
+			toks, err := mapTokens(s.build.args)
+			if err != nil {
+				return err
+			}
+			bb.SetAttributeRaw("args", toks)
+		}
+	}
+	if s.once {
+		sb.SetAttributeValue("run", cty.StringVal("once"))
+	}
+	if s.hasEntry {
+		toks, err := listTokens(s.entrypoint)
+		if err != nil {
+			return err
+		}
+		sb.SetAttributeRaw("entrypoint", toks)
+	}
+	if s.hasCommand {
+		toks, err := listTokens(s.command)
+		if err != nil {
+			return err
+		}
+		sb.SetAttributeRaw("command", toks)
+	}
+	if len(s.deps) > 0 {
+		var items []hclwrite.Tokens
+		seen := map[string]bool{}
+		for _, d := range s.deps {
+			name := c.byOrig[d.name].name
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			items = append(items, hclwrite.TokensForTraversal(hcl.Traversal{
+				hcl.TraverseRoot{Name: "service"}, hcl.TraverseAttr{Name: name},
+			}))
+		}
+		sb.SetAttributeRaw("depends_on", hclwrite.TokensForTuple(items))
+	}
+	if len(s.env) > 0 {
+		toks, err := mapTokens(s.env)
+		if err != nil {
+			return err
+		}
+		sb.SetAttributeRaw("env", toks)
+	}
+	if len(s.ports) > 0 {
+		names := portNames(s.ports)
+		attrs := make([]hclwrite.ObjectAttrTokens, len(s.ports))
+		for i, p := range s.ports {
+			attrs[i] = hclwrite.ObjectAttrTokens{
+				Name:  keyTokens(names[i]),
+				Value: hclwrite.TokensForValue(cty.NumberIntVal(int64(p.port))),
+			}
+		}
+		sb.SetAttributeRaw("ports", hclwrite.TokensForObject(attrs))
+	}
+	if len(s.labels) > 0 {
+		toks, err := mapTokens(s.labels)
+		if err != nil {
+			return err
+		}
+		sb.SetAttributeRaw("labels", toks)
+	}
+	if s.health != nil {
+		rb := sb.AppendNewBlock("ready", nil).Body()
+		toks, err := listTokens(s.health.exec)
+		if err != nil {
+			return err
+		}
+		rb.SetAttributeRaw("exec", toks)
+		if s.health.interval > 0 {
+			rb.SetAttributeValue("interval", cty.StringVal(formatDuration(s.health.interval)))
+		}
+		rb.SetAttributeValue("timeout", cty.StringVal(formatDuration(s.health.timeout)))
+	}
+	if s.cpus > 0 || s.memory > 0 {
+		rb := sb.AppendNewBlock("resources", nil).Body()
+		if s.cpus > 0 {
+			rb.SetAttributeValue("cpus", cty.NumberFloatVal(s.cpus))
+		}
+		if s.memory > 0 {
+			rb.SetAttributeRaw("memory", hclwrite.TokensForValue(sizeValue(s.memory)))
+		}
+	}
+	return nil
+}
+
+// exprTokens turns HCL expression source into tokens, by letting hclwrite parse it.
+func exprTokens(src string) (hclwrite.Tokens, error) {
+	f, diags := hclwrite.ParseConfig([]byte("x = "+src+"\n"), "", hcl.InitialPos)
+	if diags.HasErrors() {
+		// A bug in this package, not in the user's file: every template is escaped.
+		return nil, fmt.Errorf("compose: internal error: generated expression %s does not parse: %s", src, diags.Error())
+	}
+	return f.Body().GetAttribute("x").Expr().BuildTokens(nil), nil
+}
+
+func setExpr(body *hclwrite.Body, name, src string) error {
+	toks, err := exprTokens(src)
+	if err != nil {
+		return err
+	}
+	body.SetAttributeRaw(name, toks)
+	return nil
+}
+
+func listTokens(items []tmpl) (hclwrite.Tokens, error) {
+	elems := make([]hclwrite.Tokens, len(items))
+	for i, t := range items {
+		toks, err := exprTokens(t.hcl())
+		if err != nil {
+			return nil, err
+		}
+		elems[i] = toks
+	}
+	return hclwrite.TokensForTuple(elems), nil
+}
+
+// mapTokens writes a map with sorted keys, one per line.
+func mapTokens(m map[string]tmpl) (hclwrite.Tokens, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	attrs := make([]hclwrite.ObjectAttrTokens, len(keys))
+	for i, k := range keys {
+		v, err := exprTokens(m[k].hcl())
+		if err != nil {
+			return nil, err
+		}
+		attrs[i] = hclwrite.ObjectAttrTokens{Name: keyTokens(k), Value: v}
+	}
+	return hclwrite.TokensForObject(attrs), nil
+}
+
+// keyTokens writes an object key bare when it is an identifier, else quoted.
+func keyTokens(k string) hclwrite.Tokens {
+	if hclsyntax.ValidIdentifier(k) {
+		return hclwrite.TokensForIdentifier(k)
+	}
+	return hclwrite.TokensForValue(cty.StringVal(k))
+}
+
+// formatDuration writes d as envctl reads it, without Go's zero units ("1h", not "1h0m0s").
+func formatDuration(d time.Duration) string {
+	if d%time.Second != 0 {
+		return d.String()
+	}
+	var b strings.Builder
+	h, m, s := d/time.Hour, (d%time.Hour)/time.Minute, (d%time.Minute)/time.Second
+	if h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if s > 0 || b.Len() == 0 {
+		fmt.Fprintf(&b, "%ds", s)
+	}
+	return b.String()
+}
+
+// sizeValue writes bytes in the largest binary unit that divides them exactly.
+func sizeValue(n int64) cty.Value {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n%u.size == 0 {
+			return cty.StringVal(strconv.FormatInt(n/u.size, 10) + u.name)
+		}
+	}
+	return cty.NumberIntVal(n)
+}
