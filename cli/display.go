@@ -49,7 +49,13 @@ func newProgress(w io.Writer, services []string, deps map[string][]string, isTTY
 // newProgressFor picks the display for w: live when w is a terminal (and TERM is not "dumb",
 // which cannot move the cursor), plain otherwise.
 func newProgressFor(w io.Writer, services []string, deps map[string][]string) progressView {
-	if f, ok := w.(*os.File); ok && os.Getenv("TERM") != "dumb" {
+	// The CLI's streams are redacting wrappers; the terminal is what they wrap. The display
+	// still writes through the wrapper, so it cannot show a sensitive value either.
+	under := w
+	if rw, ok := w.(redactingWriter); ok {
+		under = rw.w
+	}
+	if f, ok := under.(*os.File); ok && os.Getenv("TERM") != "dumb" {
 		if width, tty := terminalWidth(f); tty {
 			return newProgress(w, services, deps, true, width)
 		}

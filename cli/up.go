@@ -167,7 +167,8 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 	}
 	res := provisioner.Apply(work, b, target, plan, opts)
 	in.sayThrough(nil)
-	progress.close(progressSummary(res))
+	// No summary line: the report (stdout) or the failure (below) says it in full.
+	progress.close("")
 	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {
 		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res, env))
 	}
