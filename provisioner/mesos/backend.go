@@ -1,0 +1,238 @@
+package mesos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	mesospb "github.com/mesos/mesos-go/api/v1/lib"
+	"github.com/mesos/mesos-go/api/v1/lib/master"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// Options configure a Backend. Only Master is required.
+type Options struct {
+	// Master is the master's URL, http://HOST:PORT; any master of the cluster will do, since
+	// envctl follows its redirect to the leader.
+	Master string
+	// Principal and Secret are sent as HTTP basic authentication when Principal is set.
+	Principal, Secret string
+	// DefaultFailover is the failover_timeout of an environment without an expiry (24 h).
+	DefaultFailover time.Duration
+	// HealthInterval is the health check interval when the ready block sets none (250 ms).
+	HealthInterval time.Duration
+	// BatchWindow is how long a new launch waits for others before envctl asks for offers
+	// (25 ms): services freed by one dependency then share one offer round.
+	BatchWindow time.Duration
+	// WatchdogTimeout is how long a silent subscription is trusted before envctl re-subscribes
+	// (default: three heartbeat intervals, 45 s on a real master).
+	WatchdogTimeout time.Duration
+	// Logf receives diagnostics (re-subscriptions, failed calls); nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Backend runs envctl environments on a Mesos cluster. It is safe for concurrent use.
+type Backend struct {
+	opt Options
+	cli *client
+
+	mu       sync.Mutex // guards sessions and removed: Start runs from many goroutines
+	sessions map[string]*session
+	// removed holds the tasks this process removed. Mesos keeps ended tasks on record (its
+	// completed tasks) and has no call to delete one; a removed instance must still vanish
+	// from Observe, or a rollback would never find its environment empty.
+	removed map[string]bool
+}
+
+var (
+	_ provisioner.Backend            = (*Backend)(nil)
+	_ provisioner.NativeReadiness    = (*Backend)(nil)
+	_ provisioner.Inspector          = (*Backend)(nil)
+	_ provisioner.LogReader          = (*Backend)(nil)
+	_ provisioner.EnvironmentManager = (*Backend)(nil)
+)
+
+// New connects to the master. A master that does not answer gives an error that wraps
+// provisioner.ErrUnreachable and names the URL.
+func New(ctx context.Context, opt Options) (*Backend, error) {
+	if opt.DefaultFailover <= 0 {
+		opt.DefaultFailover = 24 * time.Hour
+	}
+	if opt.HealthInterval <= 0 {
+		opt.HealthInterval = defaultHealthInterval
+	}
+	if opt.BatchWindow <= 0 {
+		opt.BatchWindow = 25 * time.Millisecond
+	}
+	cli, err := newClient(opt.Master, opt.Principal, opt.Secret)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{opt: opt, cli: cli, sessions: map[string]*session{}, removed: map[string]bool{}}
+	// One cheap call proves the master (or its leader) answers, within the dial timeout.
+	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	if _, err := cli.operator(pctx, &master.Call{Type: master.Call_GET_VERSION}); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("mesos master %s: %w: no answer within %s", opt.Master, errUnreachable, dialTimeout)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Backend) logf(format string, args ...any) {
+	if b.opt.Logf != nil {
+		b.opt.Logf(format, args...)
+	}
+}
+
+// Name is "mesos".
+func (b *Backend) Name() string { return "mesos" }
+
+// Close disconnects every framework without tearing it down: the tasks keep running, and a
+// later envctl re-subscribes (or Mesos reaps them after failover_timeout).
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	ss := b.sessions
+	b.sessions = map[string]*session{}
+	b.mu.Unlock()
+	for _, s := range ss {
+		s.close()
+	}
+	return nil
+}
+
+// session returns env's subscribed session, creating it on first use. spec is nil for calls
+// that must not create a framework (Stop, Remove); they get errNoFramework when there is none.
+func (b *Backend) session(ctx context.Context, env string, spec *provisioner.Spec) (*session, error) {
+	b.mu.Lock()
+	s := b.sessions[env]
+	if s != nil {
+		s.mu.Lock()
+		dead := s.fatal != nil
+		s.mu.Unlock()
+		if dead {
+			s = nil
+		}
+	}
+	if s == nil {
+		s = newSession(b, env)
+		b.sessions[env] = s
+	}
+	b.mu.Unlock()
+	if err := s.start(ctx, spec); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start launches spec as a task and returns once it runs (a job: once it ran, or already
+// finished). A task that fails to launch is an error naming the service and Mesos's reason.
+func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner.Instance, error) {
+	if spec.Image == "" {
+		return provisioner.Instance{}, fmt.Errorf("service %q: no image (the Mesos backend cannot build images; give the service an image the agents can pull)", spec.Service)
+	}
+	s, err := b.session(ctx, spec.Env, &spec)
+	if err != nil {
+		return provisioner.Instance{}, err
+	}
+	ts := s.enqueue(spec)
+	inst := provisioner.Instance{ID: ts.id, Name: ts.id, Env: spec.Env, Service: spec.Service,
+		Labels: spec.Labels, State: provisioner.StateStarting, Created: time.Now()}
+	for {
+		s.mu.Lock()
+		st, fatal, ch := ts.status, s.fatal, ts.changed
+		id := ts.id // a failed ACCEPT requeues under a new ID
+		s.mu.Unlock()
+		inst.ID, inst.Name = id, id
+		if st != nil {
+			switch state := st.GetState(); {
+			case state == mesospb.TASK_RUNNING || (state == mesospb.TASK_FINISHED) ||
+				(state == mesospb.TASK_FAILED && st.GetSource() == mesospb.SOURCE_EXECUTOR && exitCode(*st) >= 0):
+				// Running, or it ran and exited by itself: readiness (WaitReady) tells the
+				// exit code and the output.
+				return b.launchedInstance(s, ts, inst), nil
+			case terminal(state):
+				return inst, fmt.Errorf("service %q: Mesos could not run task %s: %s", spec.Service, id, describe(*st))
+			}
+		}
+		if fatal != nil {
+			return inst, fatal
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			if s.dequeue(ts) {
+				inst.ID = "" // never launched: nothing to roll back
+			}
+			return inst, ctx.Err()
+		}
+	}
+}
+
+func (b *Backend) launchedInstance(s *session, ts *taskState, inst provisioner.Instance) provisioner.Instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inst.Labels = labelMap(ts.info.Labels)
+	inst.State = stateOf(ts.status.GetState())
+	inst.ExitCode = exitCode(*ts.status)
+	inst.Created, inst.Started = ts.launched, ts.running
+	endpoints(&inst, ts.hostname, ts.hostPorts)
+	return inst
+}
+
+// Stop kills the task, giving it grace to stop, and waits until Mesos reports it ended.
+func (b *Backend) Stop(ctx context.Context, inst provisioner.Instance, grace time.Duration) error {
+	return b.kill(ctx, inst, grace)
+}
+
+// Remove kills the task at once, unless it already ended; Mesos forgets a task by itself once
+// its terminal update is acknowledged.
+func (b *Backend) Remove(ctx context.Context, inst provisioner.Instance) error {
+	if err := b.kill(ctx, inst, 0); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.removed[inst.ID] = true
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Backend) isRemoved(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.removed[id]
+}
+
+func (b *Backend) kill(ctx context.Context, inst provisioner.Instance, grace time.Duration) error {
+	if inst.ID == "" {
+		return nil
+	}
+	if inst.State == provisioner.StateExited {
+		// Ended already: nothing to kill, and no reason to subscribe for it.
+		b.mu.Lock()
+		s := b.sessions[inst.Env]
+		b.mu.Unlock()
+		if s == nil {
+			return nil
+		}
+		if v, _, ok := s.view(inst.ID); !ok || (v.known && terminal(v.status.GetState())) {
+			return nil
+		}
+	}
+	s, err := b.session(ctx, inst.Env, nil)
+	if errors.Is(err, errNoFramework) {
+		return nil // no framework, no task
+	}
+	if err != nil {
+		return err
+	}
+	if v, _, ok := s.view(inst.ID); ok && v.known && terminal(v.status.GetState()) {
+		return nil
+	}
+	return s.kill(ctx, inst.ID, "", grace)
+}

@@ -1,0 +1,250 @@
+package mesos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envctl/envctl/internal/testimage"
+	"github.com/envctl/envctl/provisioner"
+	"github.com/envctl/envctl/provisioner/mesos/mesostest"
+)
+
+// TestFailures: up fails, naming the service and saying why, and rolls back everything it
+// started (no task, framework or container is left).
+func TestFailures(t *testing.T) {
+	img := testimage.NeedTestsvc(t)
+	m, url := double(t, mesostest.Options{Agents: 2})
+	b := backend(t, url, Options{})
+	tests := []struct {
+		name, hcl   string
+		service     string
+		reason      string // in ServiceError.Reason
+		exitCode    int
+		probeDetail string // in one of the probe results, if set
+		logLine     string // in the error's log lines, if set
+	}{
+		{
+			name: "failing-health-check",
+			hcl: `
+service "ok" {
+  image   = var.img
+  command = ["--http", "80"]
+  ports   = { http = 80 }
+}
+service "sick" {
+  image      = var.img
+  command    = ["--http", "8080", "--health-status", "503", "--log", "sick but alive"]
+  ports      = { http = 8080 }
+  depends_on = [service.ok]
+  ready {
+    http {
+      port = "http"
+      path = "/healthz"
+    }
+    timeout = "3s"
+  }
+}`,
+			service: "sick", reason: "did not become ready within 3s", exitCode: -1,
+			probeDetail: "503", logLine: "sick but alive",
+		},
+		{
+			name: "failed-job",
+			hcl: `
+service "job" {
+  image   = var.img
+  run     = "once"
+  command = ["--log", "migration 7 failed: table exists", "--exit", "3"]
+}`,
+			service: "job", reason: "exited with code 3", exitCode: 3, logLine: "migration 7 failed: table exists",
+		},
+		{
+			name: "crash-before-ready",
+			hcl: `
+service "crash" {
+  image   = var.img
+  command = ["--delay", "200ms", "--log", "giving up", "--exit", "4", "--http", "80"]
+  ports   = { http = 80 }
+}`,
+			service: "crash", reason: "exited with code 4 before it was ready", exitCode: 4, logLine: "giving up",
+		},
+		{
+			name: "missing-image",
+			hcl: `
+service "ghost" {
+  image = "envctl-test/no-such-image:never"
+}`,
+			service: "ghost", reason: "failed to start", exitCode: -1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			name := uniqueEnv(tc.name)
+			tg := target(t, fmt.Sprintf("environment { name = %q }\nvariable \"img\" { type = string }\n%s", name, tc.hcl), time.Hour, "img="+img)
+			t.Cleanup(func() { down(t, b, name) })
+			res := up(t, ctx, b, tg)
+			if res.Err == nil {
+				t.Fatal("up succeeded, want it to fail")
+			}
+			t.Logf("up failed as expected:\n%v", res.Err)
+			var se *provisioner.ServiceError
+			if !errors.As(res.Err, &se) {
+				t.Fatalf("error %T is not a *ServiceError: %v", res.Err, res.Err)
+			}
+			if se.Service != tc.service || !strings.Contains(se.Reason, tc.reason) || se.ExitCode != tc.exitCode {
+				t.Errorf("got service %q reason %q exit %d, want %q, %q, %d", se.Service, se.Reason, se.ExitCode, tc.service, tc.reason, tc.exitCode)
+			}
+			if tc.probeDetail != "" {
+				found := false
+				for _, p := range se.Probes {
+					found = found || (!p.OK && strings.Contains(p.Detail, tc.probeDetail))
+				}
+				if !found {
+					t.Errorf("probe results %+v: none failed with %q", se.Probes, tc.probeDetail)
+				}
+			}
+			if tc.logLine != "" && !strings.Contains(strings.Join(se.Logs, "\n"), tc.logLine) {
+				t.Errorf("log lines %q, want one with %q", se.Logs, tc.logLine)
+			}
+			if !res.RolledBack {
+				t.Errorf("not rolled back: %v", res.Err)
+			}
+			assertGone(t, ctx, m, b, name)
+		})
+	}
+}
+
+// TestDownAfterKill: envctl dies right after launching (its connection just drops, nothing is
+// rolled back), and down from a new process removes everything through the operator API and a
+// re-subscription.
+func TestDownAfterKill(t *testing.T) {
+	img := testimage.NeedTestsvc(t)
+	m, url := double(t, mesostest.Options{Agents: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := uniqueEnv("killed")
+	tg := target(t, fmt.Sprintf(`
+environment { name = %q }
+variable "img" { type = string }
+service "a" {
+  image   = var.img
+  command = ["--http", "80"]
+  ports   = { http = 80 }
+}
+service "b" {
+  image   = var.img
+  command = ["--http", "80"]
+  ports   = { http = 80 }
+}
+service "slow" {
+  image      = var.img
+  command    = ["--delay", "1h", "--http", "80"]
+  ports      = { http = 80 }
+  depends_on = [service.a]
+}
+service "never" {
+  image      = var.img
+  depends_on = [service.slow]
+}`, name), time.Hour, "img="+img)
+
+	first := backend(t, url, Options{})
+	upCtx, stopUp := context.WithCancel(ctx)
+	done := make(chan *provisioner.Result, 1)
+	go func() {
+		observed, _ := first.Observe(upCtx, name)
+		desired, _ := tg.Desired()
+		plan := provisioner.MakePlan(name, desired, observed)
+		done <- provisioner.Apply(upCtx, first, tg, plan, provisioner.Options{Parallel: 4, Rollback: false})
+	}()
+	// Wait until "slow" runs (it never gets ready), then "kill" envctl: its subscription
+	// drops and nothing is cleaned up.
+	second := backend(t, url, Options{})
+	waitFor(t, 30*time.Second, "slow to run", func() bool {
+		insts, err := second.Observe(ctx, name)
+		for _, in := range insts {
+			if in.Service == "slow" && in.State == provisioner.StateRunning {
+				return err == nil
+			}
+		}
+		return false
+	})
+	first.Close()
+	stopUp()
+	<-done
+
+	insts, err := second.Observe(ctx, name)
+	if err != nil || len(insts) != 3 {
+		t.Fatalf("before down: %d instances, %v; want a, b and slow", len(insts), err)
+	}
+	fws, err := second.frameworks(ctx, name)
+	if err != nil || len(fws) != 1 || fws[0].Connected {
+		t.Fatalf("before down: frameworks %+v, %v; want one, disconnected", fws, err)
+	}
+	n, err := provisioner.Down(ctx, second, name, provisioner.Options{Parallel: 4, Grace: time.Second})
+	if err != nil || n != 3 {
+		t.Fatalf("down: removed %d, %v; want 3, nil", n, err)
+	}
+	assertGone(t, ctx, m, second, name)
+}
+
+// TestTTLReap: an environment whose envctl went away is removed by Mesos itself once its
+// failover_timeout (the TTL) runs out.
+func TestTTLReap(t *testing.T) {
+	img := testimage.NeedTestsvc(t)
+	m, url := double(t, mesostest.Options{Agents: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := uniqueEnv("ttl")
+	tg := target(t, fmt.Sprintf(`
+environment {
+  name = %q
+  ttl  = "3s"
+}
+variable "img" { type = string }
+service "web" {
+  image   = var.img
+  command = ["--http", "80"]
+  ports   = { http = 80 }
+}`, name), 3*time.Second, "img="+img)
+	b := backend(t, url, Options{})
+	res := up(t, ctx, b, tg)
+	if res.Err != nil {
+		t.Fatalf("up: %v", res.Err)
+	}
+	fws, err := b.frameworks(ctx, name)
+	if err != nil || len(fws) != 1 {
+		t.Fatalf("frameworks: %v, %v", fws, err)
+	}
+	if ft := fws[0].FrameworkInfo.GetFailoverTimeout(); ft < 1 || ft > 3 {
+		t.Errorf("failover_timeout = %v s, want the 3 s TTL (at least 1)", ft)
+	}
+	b.Close() // envctl goes away; the tasks keep running...
+	obs := backend(t, url, Options{})
+	if insts, err := obs.Observe(ctx, name); err != nil || len(insts) != 1 || insts[0].State != provisioner.StateRunning {
+		t.Fatalf("right after the client left: %+v, %v; want web running", insts, err)
+	}
+	// ...until Mesos reaps the framework.
+	start := time.Now()
+	waitFor(t, 15*time.Second, "the framework to be reaped", func() bool {
+		fws, err := obs.frameworks(ctx, name)
+		return err == nil && len(fws) == 0
+	})
+	t.Logf("reaped %v after the client left", time.Since(start).Round(100*time.Millisecond))
+	assertGone(t, ctx, m, obs, name)
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

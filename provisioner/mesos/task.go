@@ -1,0 +1,314 @@
+package mesos
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/user"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	mesospb "github.com/mesos/mesos-go/api/v1/lib"
+
+	"github.com/envctl/envctl/provisioner"
+)
+
+// LabelHostPorts records on a task the host port chosen for each named port, "http=31002", so
+// that Observe rebuilds an instance's endpoints from Mesos alone.
+const LabelHostPorts = "io.envctl.hostports"
+
+// frameworkPrefix starts the name of every framework envctl registers.
+const frameworkPrefix = "envctl-"
+
+// Health check timing (mesos.md §1.11: the Mesos defaults wait 15 s before the first check).
+// Failures are reported from the first check (no grace period), so that envctl sees every
+// observation; Mesos kills the task only after failing for longer than the ready timeout, so
+// that envctl's own timeout, with its report, comes first.
+const (
+	defaultHealthInterval = 250 * time.Millisecond
+	healthAttemptTimeout  = 2 * time.Second
+)
+
+func newTaskID(env, service string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail on Linux
+	// Dots are allowed in task IDs; "/" and control characters are not (mesos.md §2.1), and
+	// env and service names are DNS-safe.
+	return "envctl." + env + "." + service + "." + hex.EncodeToString(b[:])
+}
+
+// frameworkUser is the user tasks run as on the agents: the current user, as mesos-execute
+// does.
+func frameworkUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "root"
+}
+
+// frameworkInfo is the FrameworkInfo of spec's environment.
+func (b *Backend) frameworkInfo(spec provisioner.Spec) mesospb.FrameworkInfo {
+	failover := b.opt.DefaultFailover
+	if exp, ok := provisioner.Expiry(spec.Labels); ok {
+		// The environment's TTL: once envctl has gone, Mesos reaps the framework when the
+		// environment expires. At least a second, or Mesos would remove it on disconnect.
+		failover = max(time.Until(exp), time.Second)
+	}
+	secs := math.Ceil(failover.Seconds())
+	var labels []mesospb.Label
+	for _, k := range []string{provisioner.LabelEnv, provisioner.LabelExpires, provisioner.LabelVersion, provisioner.LabelOwner} {
+		if v, ok := spec.Labels[k]; ok {
+			labels = append(labels, label(k, v))
+		}
+	}
+	if _, ok := spec.Labels[provisioner.LabelEnv]; !ok {
+		labels = append(labels, label(provisioner.LabelEnv, spec.Env))
+	}
+	host, _ := os.Hostname()
+	info := mesospb.FrameworkInfo{
+		User:            frameworkUser(),
+		Name:            frameworkPrefix + spec.Env,
+		FailoverTimeout: &secs,
+		Checkpoint:      ptr(true),
+		Role:            ptr("*"),
+		Labels:          &mesospb.Labels{Labels: labels},
+	}
+	if host != "" {
+		info.Hostname = &host
+	}
+	if b.opt.Principal != "" {
+		info.Principal = &b.opt.Principal
+	}
+	return info
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func label(k, v string) mesospb.Label { return mesospb.Label{Key: k, Value: &v} }
+
+// taskInfo builds the TaskInfo of one launch on one agent (mesos.md §2).
+func (b *Backend) taskInfo(id, agentID string, spec provisioner.Spec, need request, hostPorts []uint64) mesospb.TaskInfo {
+	resources := []mesospb.Resource{scalar("cpus", need.cpus), scalar("mem", need.mem)}
+	if len(hostPorts) > 0 {
+		resources = append(resources, portsResource(hostPorts))
+	}
+	docker := &mesospb.ContainerInfo_DockerInfo{
+		Image:   spec.Image,
+		Network: mesospb.ContainerInfo_DockerInfo_BRIDGE.Enum(),
+	}
+	var hp []string
+	for i, p := range spec.Ports {
+		docker.PortMappings = append(docker.PortMappings, mesospb.ContainerInfo_DockerInfo_PortMapping{
+			HostPort: uint32(hostPorts[i]), ContainerPort: uint32(p.Port), Protocol: ptr("tcp")})
+		hp = append(hp, fmt.Sprintf("%s=%d", p.Name, hostPorts[i]))
+	}
+	// argv, never a shell (shell defaults to true in Mesos). With shell=false the Docker
+	// executor appends the arguments to the image's entrypoint, replacing its CMD; an
+	// entrypoint of our own goes in as `docker run --entrypoint`, which takes one word, so
+	// the rest of it leads the arguments.
+	args := append([]string(nil), spec.Command...)
+	if len(spec.Entrypoint) > 0 {
+		docker.Parameters = append(docker.Parameters, mesospb.Parameter{Key: "entrypoint", Value: spec.Entrypoint[0]})
+		args = append(append([]string(nil), spec.Entrypoint[1:]...), spec.Command...)
+	}
+	cmd := &mesospb.CommandInfo{Shell: ptr(false), Arguments: args}
+	if len(spec.Environment) > 0 {
+		names := make([]string, 0, len(spec.Environment))
+		for k := range spec.Environment {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		env := &mesospb.Environment{}
+		for _, k := range names {
+			env.Variables = append(env.Variables, mesospb.Environment_Variable{Name: k, Value: ptr(spec.Environment[k])})
+		}
+		cmd.Environment = env
+	}
+	lbl := map[string]string{}
+	for k, v := range spec.Labels {
+		lbl[k] = v
+	}
+	lbl[LabelHostPorts] = strings.Join(hp, ",")
+	keys := make([]string, 0, len(lbl))
+	for k := range lbl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	labels := &mesospb.Labels{}
+	for _, k := range keys {
+		labels.Labels = append(labels.Labels, label(k, lbl[k]))
+	}
+	return mesospb.TaskInfo{
+		Name:        spec.Service,
+		TaskID:      mesospb.TaskID{Value: id},
+		AgentID:     mesospb.AgentID{Value: agentID},
+		Resources:   resources,
+		Command:     cmd,
+		Container:   &mesospb.ContainerInfo{Type: mesospb.ContainerInfo_DOCKER.Enum(), Docker: docker},
+		HealthCheck: b.healthCheck(spec),
+		Labels:      labels,
+	}
+}
+
+// healthCheck turns the ready block into a Mesos health check; nil when readiness is not a
+// check Mesos runs: a job (ready when finished), a log probe (read by envctl), or no ports.
+func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
+	if spec.Once {
+		return nil
+	}
+	r := spec.Ready
+	interval := r.Interval
+	if interval <= 0 {
+		interval = b.opt.HealthInterval
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = provisioner.DefaultReadyTimeout
+	}
+	containerPort := func(name string) (uint32, bool) {
+		for _, p := range spec.Ports {
+			if p.Name == name {
+				return uint32(p.Port), true
+			}
+		}
+		return 0, false
+	}
+	hc := &mesospb.HealthCheck{
+		DelaySeconds:        ptr(0.0),
+		IntervalSeconds:     ptr(interval.Seconds()),
+		TimeoutSeconds:      ptr(healthAttemptTimeout.Seconds()),
+		GracePeriodSeconds:  ptr(0.0),
+		ConsecutiveFailures: ptr(uint32(timeout/interval) + 3),
+	}
+	switch r.Kind {
+	case provisioner.ProbeHTTP:
+		port, ok := containerPort(r.Port)
+		if !ok {
+			return nil
+		}
+		path := r.Path
+		if path == "" {
+			path = "/"
+		}
+		// Mesos takes 200-399 as healthy and ignores `statuses` (mesos.md §2.3).
+		hc.Type = mesospb.HealthCheck_HTTP
+		hc.HTTP = &mesospb.HealthCheck_HTTPCheckInfo{Port: port, Path: &path, Scheme: ptr("http")}
+	case provisioner.ProbeTCP:
+		port, ok := containerPort(r.Port)
+		if !ok {
+			return nil
+		}
+		hc.Type = mesospb.HealthCheck_TCP
+		hc.TCP = &mesospb.HealthCheck_TCPCheckInfo{Port: port}
+	case provisioner.ProbeExec:
+		if len(r.Exec) == 0 {
+			return nil
+		}
+		// Run inside the container by the executor; arguments[0] is argv[0].
+		hc.Type = mesospb.HealthCheck_COMMAND
+		hc.Command = &mesospb.CommandInfo{Shell: ptr(false), Value: ptr(r.Exec[0]), Arguments: append([]string(nil), r.Exec...)}
+	case provisioner.ProbePorts:
+		if len(spec.Ports) == 0 {
+			return nil
+		}
+		// Mesos runs one check per task: the first port (by name) stands for the service.
+		hc.Type = mesospb.HealthCheck_TCP
+		hc.TCP = &mesospb.HealthCheck_TCPCheckInfo{Port: uint32(spec.Ports[0].Port)}
+	default:
+		return nil
+	}
+	return hc
+}
+
+func labelMap(l *mesospb.Labels) map[string]string {
+	out := map[string]string{}
+	if l == nil {
+		return out
+	}
+	for _, x := range l.Labels {
+		out[x.Key] = x.GetValue()
+	}
+	return out
+}
+
+func terminal(s mesospb.TaskState) bool {
+	switch s {
+	case mesospb.TASK_FINISHED, mesospb.TASK_FAILED, mesospb.TASK_KILLED, mesospb.TASK_ERROR,
+		mesospb.TASK_LOST, mesospb.TASK_DROPPED, mesospb.TASK_GONE, mesospb.TASK_GONE_BY_OPERATOR,
+		mesospb.TASK_UNKNOWN:
+		return true
+	}
+	return false
+}
+
+func stateOf(s mesospb.TaskState) provisioner.State {
+	switch {
+	case terminal(s):
+		return provisioner.StateExited
+	case s == mesospb.TASK_RUNNING || s == mesospb.TASK_KILLING:
+		return provisioner.StateRunning
+	case s == mesospb.TASK_STAGING || s == mesospb.TASK_STARTING:
+		return provisioner.StateStarting
+	}
+	return provisioner.StateUnknown
+}
+
+var exitStatusRE = regexp.MustCompile(`exited with status (-?\d+)`)
+
+// exitCode reads a finished task's exit code from its status ("Container exited with status
+// 3", as the Docker executor says); -1 when the task did not exit by itself.
+func exitCode(st mesospb.TaskStatus) int {
+	if st.GetState() == mesospb.TASK_FINISHED {
+		return 0
+	}
+	if m := exitStatusRE.FindStringSubmatch(st.GetMessage()); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return n
+		}
+	}
+	return -1
+}
+
+// describe renders a status for an error message: state, message and reason.
+func describe(st mesospb.TaskStatus) string {
+	s := st.GetState().String()
+	if m := st.GetMessage(); m != "" {
+		s += ": " + m
+	}
+	if st.Reason != nil {
+		s += " (" + st.GetReason().String() + ")"
+	}
+	return s
+}
+
+// parseHostPorts reads LabelHostPorts.
+func parseHostPorts(s string) map[string]int {
+	out := map[string]int{}
+	for _, p := range provisioner.ParsePorts(s) {
+		out[p.Name] = p.Port
+	}
+	return out
+}
+
+// endpoints fills an instance's addresses from its agent's hostname and host ports.
+func endpoints(inst *provisioner.Instance, host string, ports map[string]int) {
+	inst.Host = host
+	inst.Ports = map[string]int{}
+	inst.Published = map[string]string{}
+	inst.ProbeAddrs = map[string]string{}
+	for name, p := range ports {
+		addr := net.JoinHostPort(host, strconv.Itoa(p))
+		inst.Ports[name] = p
+		inst.Published[name] = addr
+		inst.ProbeAddrs[name] = addr
+	}
+}
