@@ -1,6 +1,9 @@
 package envs
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestDiagnostics pins the summary, a key part of the detail and the subject line of every
 // diagnostic the loader writes, one file per case.
@@ -36,7 +39,7 @@ func TestDiagnostics(t *testing.T) {
 		},
 		{
 			name: "service name too long for container name",
-			src:  "environment {\n  name = \"shop\"\n}\nservice \"" + repeat("a", 60) + "\" {\n  image = \"x\"\n}\n",
+			src:  "environment {\n  name = \"shop\"\n}\nservice \"" + strings.Repeat("a", 60) + "\" {\n  image = \"x\"\n}\n",
 			want: []wantDiag{{"Invalid service name", "would be 65 characters long", 4}},
 		},
 		{
@@ -288,14 +291,6 @@ func TestDiagnostics(t *testing.T) {
 	}
 }
 
-func repeat(s string, n int) string {
-	out := ""
-	for i := 0; i < n; i++ {
-		out += s
-	}
-	return out
-}
-
 func TestDiagnosticsMore(t *testing.T) {
 	tests := []struct {
 		name string
@@ -356,5 +351,59 @@ func TestDiagnosticsMore(t *testing.T) {
 			_, _, diags := loadSrc(t, tt.src, Options{})
 			checkDiags(t, diags, tt.want)
 		})
+	}
+}
+
+func TestDiagnosticsRefs(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		opts Options
+		want []wantDiag
+	}{
+		{
+			name: "ports without a port name",
+			src:  "service \"db\" {\n  image = \"x\"\n  ports = { pg = 5432 }\n}\nservice \"a\" {\n  image = \"x\"\n  env = { P = service.db.ports }\n}\n",
+			want: []wantDiag{{"Invalid reference to a service", "A port is referenced by its name, like service.db.ports.pg.", 7}},
+		},
+		{
+			name: "local downstream of a cycle is not reported twice",
+			src:  "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n  d = local.a\n}\n",
+			want: []wantDiag{{"Cycle in local values", "local.a -> local.b -> local.c -> local.a", 2}},
+		},
+		{
+			name: "environment block may not use locals",
+			src:  "locals {\n  n = \"x\"\n}\nenvironment {\n  name = local.n\n}\n",
+			want: []wantDiag{{"Invalid reference", "The environment block may use variables (var.NAME) and functions, not local values.", 5}},
+		},
+		{
+			name: "var element of the wrong type",
+			src:  "variable \"l\" {\n  type = list(number)\n  default = [1]\n}\n",
+			opts: Options{Vars: []string{`l=[1, "x"]`}},
+			want: []wantDiag{{"Invalid value for variable", `element 1: a number is required`, 0}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, diags := loadSrc(t, tt.src, tt.opts)
+			checkDiags(t, diags, tt.want)
+		})
+	}
+}
+
+func TestEnumStrings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{RunService.String(), "service"},
+		{RunOnce.String(), "once"},
+		{ProbePorts.String(), "ports"},
+		{ProbeHTTP.String(), "http"},
+		{ProbeTCP.String(), "tcp"},
+		{ProbeExec.String(), "exec"},
+		{ProbeLog.String(), "log"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
 	}
 }

@@ -7,9 +7,8 @@
 // Load follows Nomad's jobspec2 order, so that one mistake does not cause a cascade:
 //
 //  1. Find the files (-f files, the *.hcl of -f directories in lexical order, or envctl.hcl)
-//     and the --var-file files, and parse them all; the map of parsed files is returned for
-//     rendering snippets. Any syntax error stops here. Large files are parsed in pieces cut
-//     at top-level blocks (see parseConfig), which is faster and gives the same result.
+//     and the --var-file files, and parse them all with one hclparse.Parser, whose file map
+//     is returned for rendering snippets. Any syntax error stops here.
 //  2. Decode the top-level blocks: environment, variable, locals, service.
 //  3. Declare variables and set their values. Precedence, lowest first: default,
 //     ENVCTL_VAR_<name>, --var-file, --var. A required variable without a value is an error,

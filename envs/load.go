@@ -37,12 +37,12 @@ type srcFile struct {
 
 // loader carries the state of one Load through its stages.
 type loader struct {
-	opts   Options
-	base   string           // absolute Opts.Dir
-	parser *hclparse.Parser // var files; environment files go through parseConfig
-	// fileMap holds every file parsed, by the name in its ranges, for rendering snippets.
-	fileMap map[string]*hcl.File
-	diags   hcl.Diagnostics
+	opts Options
+	base string // absolute Opts.Dir
+	// parser parses every file, environment and variable files alike; its Files() map is
+	// returned for rendering snippets.
+	parser *hclparse.Parser
+	diags  hcl.Diagnostics
 
 	files    []*srcFile
 	varFiles []*hcl.File
@@ -79,13 +79,12 @@ type loader struct {
 // against them; check the dependency graph for cycles.
 func Load(opts Options) (*Environment, map[string]*hcl.File, hcl.Diagnostics) {
 	l := &loader{
-		opts:    opts,
-		parser:  hclparse.NewParser(),
-		fileMap: map[string]*hcl.File{},
-		env:     &Environment{byName: map[string]*Service{}},
+		opts:   opts,
+		parser: hclparse.NewParser(),
+		env:    &Environment{byName: map[string]*Service{}},
 	}
 	l.run()
-	return l.env, l.fileMap, l.diags
+	return l.env, l.parser.Files(), l.diags
 }
 
 func (l *loader) run() {
@@ -231,12 +230,11 @@ func (l *loader) parseFile(name, abs string, seen map[string]bool) {
 		l.errorf(nil, "Cannot read environment file", "Reading %q failed: %v.", name, err)
 		return
 	}
-	f, diags := parseConfig(src, name)
+	f, diags := l.parser.ParseHCL(src, name)
 	l.diags = append(l.diags, diags...)
 	if f == nil {
 		return
 	}
-	l.fileMap[name] = f
 	dir := filepath.Dir(abs)
 	l.files = append(l.files, &srcFile{name: name, dir: dir, file: f, funcs: functionsFor(dir)})
 }
@@ -257,7 +255,6 @@ func (l *loader) parseVarFiles() {
 		l.diags = append(l.diags, diags...)
 		if f != nil {
 			l.varFiles = append(l.varFiles, f)
-			l.fileMap[p] = f
 		}
 	}
 }
