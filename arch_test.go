@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules holds the package layout to design.md §1: graph knows nothing of envctl;
+// envs does not know the provisioner; only provisioner/docker talks to the Docker SDK and only
+// provisioner/mesos to mesos-go; the provisioner core imports neither.
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps=false", "-json=ImportPath,Imports", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const mod = "github.com/envctl/envctl"
+	imports := map[string][]string{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		imports[p.ImportPath] = p.Imports
+	}
+	if len(imports) < 5 {
+		t.Fatalf("go list found %d packages; the test is not looking at the module", len(imports))
+	}
+	isStd := func(imp string) bool { return !strings.Contains(strings.Split(imp, "/")[0], ".") }
+	for pkg, imps := range imports {
+		for _, imp := range imps {
+			switch {
+			case pkg == mod+"/graph" && !isStd(imp) && !strings.HasPrefix(imp, "golang.org/x/sync"):
+				t.Errorf("graph imports %s: it may import only the standard library and x/sync", imp)
+			case pkg == mod+"/envs" && strings.HasPrefix(imp, mod+"/provisioner"):
+				t.Errorf("envs imports %s: envs must not know the provisioner", imp)
+			case strings.HasPrefix(imp, "github.com/docker/docker") && pkg != mod+"/provisioner/docker":
+				t.Errorf("%s imports the Docker SDK (%s): only provisioner/docker may", pkg, imp)
+			case strings.HasPrefix(imp, "github.com/mesos/mesos-go") && pkg != mod+"/provisioner/mesos" && !strings.HasPrefix(pkg, mod+"/provisioner/mesos/mesostest"):
+				t.Errorf("%s imports mesos-go (%s): only provisioner/mesos (and its double) may", pkg, imp)
+			case pkg == mod+"/provisioner" && (strings.HasPrefix(imp, "github.com/hashicorp/hcl") || strings.HasPrefix(imp, "github.com/zclconf/go-cty")):
+				t.Errorf("provisioner imports %s: no HCL or cty type crosses into it", imp)
+			}
+		}
+	}
+}
