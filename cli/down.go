@@ -94,6 +94,10 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 				continue
 			}
 		}
+		unlock, err := lockEnv(ctx, b.Name(), name, c.App.ErrWriter)
+		if err != nil {
+			return silentExit(ExitInterrupted)
+		}
 		began := time.Now()
 		progress := newProgressFor(c.App.ErrWriter, nil, nil)
 		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace"), Events: progress.event})
@@ -106,6 +110,7 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 		} else {
 			progress.close(fmt.Sprintf("Removed environment %q (%s) in %s.", name, plural(n, "instance"), roundDuration(time.Since(began))))
 		}
+		unlock()
 		docs = append(docs, d)
 	}
 	if format == "json" {

@@ -83,7 +83,13 @@ func runCommand() *urfave.Command {
 				fmt.Fprintf(c.App.ErrWriter, "Environment %q kept (--keep); remove it with: envctl down %s\n", res.Env, res.Env)
 			} else {
 				ctx, cancel := in.cleanupContext(2 * time.Minute)
-				_, derr := provisioner.Down(ctx, b, res.Env, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace")})
+				var derr error
+				if unlock, err := lockEnv(ctx, b.Name(), res.Env, c.App.ErrWriter); err != nil {
+					derr = err
+				} else {
+					_, derr = provisioner.Down(ctx, b, res.Env, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace")})
+					unlock()
+				}
 				cancel()
 				if derr != nil {
 					fmt.Fprintf(c.App.ErrWriter, "envctl: removing environment %q: %v\n", res.Env, derr)

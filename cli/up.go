@@ -117,6 +117,12 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 	}
 	stderr := c.App.ErrWriter
 
+	unlock, err := lockEnv(in.Work, b.Name(), env.Name, stderr)
+	if err != nil {
+		return nil, b, &exitError{code: ExitInterrupted, err: errors.New("interrupted while waiting for the environment's lock")}
+	}
+	defer unlock()
+
 	work := in.Work
 	var timedOut func() bool = func() bool { return false }
 	if set.timeout > 0 {
@@ -322,7 +328,12 @@ func sweepExpired(ctx context.Context, b provisioner.Backend, now time.Time, std
 		return
 	}
 	for _, name := range expired {
+		unlock, ok := tryLockEnv(b.Name(), name)
+		if !ok {
+			continue // another envctl is working on it right now
+		}
 		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: defaultParallel})
+		unlock()
 		if err != nil {
 			fmt.Fprintf(stderr, "warning: removing expired environment %q: %v\n", name, err)
 			continue
