@@ -208,6 +208,12 @@ func (l *loader) decodeService(d *svcDecl) *Service {
 			return nil, cty.NilVal, false
 		}
 		v, ok := l.eval(a.Expr, ctx, scopeStatic, nil)
+		if ok && name != "publish_ip" && name != "run" && containsSensitive(v) {
+			// An image name and labels are shown by `docker ps`, `docker inspect` and the Mesos
+			// UI to anyone who can list containers; a secret must never end up there.
+			l.sensitiveIn(a, d.name, name)
+			return a, v, false
+		}
 		return a, v, ok
 	}
 
@@ -269,7 +275,7 @@ func (l *loader) decodeService(d *svcDecl) *Service {
 				continue
 			}
 			s.buildRange = b.DefRange
-			s.Build = l.decodeBuild(bi, ctx)
+			s.Build = l.decodeBuild(bi, ctx, d.name)
 		case "ready":
 			if readies++; readies > 1 {
 				l.errorf(rangePtr(b.DefRange), "Duplicate ready block", "A service has at most one ready block; service %q already has one at %s.", d.name, s.Ready.DeclRange)
@@ -460,7 +466,7 @@ func (l *loader) checkMap(a *hcl.Attribute, v cty.Value) bool {
 	return true
 }
 
-func (l *loader) decodeBuild(b blockIn, ctx *hcl.EvalContext) *Build {
+func (l *loader) decodeBuild(b blockIn, ctx *hcl.EvalContext, name string) *Build {
 	content, diags := b.Body.Content(buildSchema)
 	l.diags = append(l.diags, diags...)
 	bd := &Build{Dockerfile: "Dockerfile"}
@@ -485,7 +491,12 @@ func (l *loader) decodeBuild(b blockIn, ctx *hcl.EvalContext) *Build {
 	}
 	if a := content.Attributes["args"]; a != nil {
 		if v, ok := l.eval(a.Expr, ctx, scopeStatic, nil); ok {
-			bd.Args, _ = l.stringMap(a, v)
+			if containsSensitive(v) {
+				// Build arguments stay readable in the image's history.
+				l.sensitiveIn(a, name, "build args")
+			} else {
+				bd.Args, _ = l.stringMap(a, v)
+			}
 		}
 	}
 	return bd
@@ -663,4 +674,21 @@ func (l *loader) decodeReady(b blockIn, ctx *hcl.EvalContext, d *svcDecl, s *Ser
 			"A ready block needs exactly one probe: http, tcp, exec or log; this one has %s and %s.",
 			strings.Join(kinds[:len(kinds)-1], ", "), kinds[len(kinds)-1])
 	}
+}
+
+// sensitiveIn reports a sensitive value where everyone who can list containers sees it.
+func (l *loader) sensitiveIn(a *hcl.Attribute, service, what string) {
+	l.errorf(rangePtr(a.Expr.Range()), "Sensitive value in "+what,
+		"Service %q puts a sensitive value in its %s, which anyone who can list containers or tasks can read. Pass secrets through env instead.", service, what)
+}
+
+// containsSensitive tells whether v or anything inside it carries the sensitive mark.
+func containsSensitive(v cty.Value) bool {
+	_, pvm := v.UnmarkDeepWithPaths()
+	for _, pm := range pvm {
+		if _, ok := pm.Marks[sensitiveMark]; ok {
+			return true
+		}
+	}
+	return false
 }
