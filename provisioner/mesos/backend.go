@@ -25,7 +25,10 @@ type Options struct {
 	// HealthInterval is the health check interval when the ready block sets none (250 ms).
 	HealthInterval time.Duration
 	// BatchWindow is how long a new launch waits for others before envctl asks for offers
-	// (25 ms): services freed by one dependency then share one offer round.
+	// (250 ms): services freed by dependencies that get ready close together then share one
+	// offer round. Measured on the double (30 services, 5 layers, each on two of the layer
+	// before): 16 rounds at 25 ms, 11 at 150 ms, 8 at 300 ms — an agent starts its containers
+	// one after another, so a layer's services get ready spread over about a second.
 	BatchWindow time.Duration
 	// WatchdogTimeout is how long a silent subscription is trusted before envctl re-subscribes
 	// (default: three heartbeat intervals, 45 s on a real master).
@@ -65,7 +68,7 @@ func New(ctx context.Context, opt Options) (*Backend, error) {
 		opt.HealthInterval = defaultHealthInterval
 	}
 	if opt.BatchWindow <= 0 {
-		opt.BatchWindow = 25 * time.Millisecond
+		opt.BatchWindow = 250 * time.Millisecond
 	}
 	cli, err := newClient(opt.Master, opt.Principal, opt.Secret)
 	if err != nil {

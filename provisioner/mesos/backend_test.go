@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +80,4 @@ func TestUpDown(t *testing.T) {
 		}
 	}
 	waitNoContainers(t, m)
-	_ = strings.TrimSpace
 }

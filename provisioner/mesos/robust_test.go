@@ -199,6 +199,16 @@ func TestOfferHygiene(t *testing.T) {
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
+	// The last update is acknowledged just after WaitReady saw it: give it a moment.
+	waitFor(t, 5*time.Second, "6 acknowledgements", func() bool {
+		n := 0
+		for _, c := range m.Transcript() {
+			if c.Type == "ACKNOWLEDGE" {
+				n++
+			}
+		}
+		return n >= 6
+	})
 	count := map[string]int{}
 	for _, c := range m.Transcript() {
 		if c.Endpoint == "scheduler" {

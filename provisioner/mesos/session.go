@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -703,18 +702,4 @@ func (s *session) view(taskID string) (taskView, <-chan struct{}, bool) {
 		v.status = *ts.status
 	}
 	return v, ts.changed, true
-}
-
-// launchedTasks lists the IDs of the tasks this session launched, for tests.
-func (s *session) launchedTasks() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for id, ts := range s.tasks {
-		if ts.info != nil {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
