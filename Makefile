@@ -27,6 +27,7 @@ test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Do
 
 bench: build examples ## run the benchmarks (not part of test)
 	$(GO) test -run '^$$' -bench . -benchmem ./graph/ ./envs/ ./provisioner/...
+	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md $(BENCHFLAGS)
 
 fuzz: ## fuzz the loader and the graph for FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./envs/

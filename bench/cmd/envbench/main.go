@@ -1,0 +1,469 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/envctl/envctl/internal/testimage"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config is the parsed command line.
+type config struct {
+	envctl      string
+	sizes       []int
+	layers      int
+	runs        int
+	delay       time.Duration
+	seed        uint64
+	out         string
+	profileSize int
+	compose     string
+	keep        bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	cfg := &config{}
+	fs := flag.NewFlagSet("envbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.envctl, "envctl", "bin/envctl", "the envctl binary to measure")
+	sizes := fs.String("sizes", "10,30,60", "environment sizes, comma-separated")
+	fs.IntVar(&cfg.layers, "layers", 5, "layers per environment (its depth)")
+	fs.IntVar(&cfg.runs, "runs", 3, "measured runs of everything (the median is reported)")
+	fs.DurationVar(&cfg.delay, "delay", 300*time.Millisecond, "how long each service takes to become ready after it starts")
+	fs.Uint64Var(&cfg.seed, "seed", 7, "seed of the dependency graphs")
+	fs.StringVar(&cfg.out, "out", "bench/results.md", "where to write the results")
+	fs.IntVar(&cfg.profileSize, "profile", 30, "size of the profiled up and down (0: none)")
+	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
+	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "envbench: unexpected argument %q\n", fs.Arg(0))
+		return nil, errors.New("usage")
+	}
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < cfg.layers {
+			fmt.Fprintf(stderr, "envbench: -sizes: %q is not a number of services ≥ -layers (%d)\n", f, cfg.layers)
+			return nil, errors.New("usage")
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	if cfg.runs < 1 || cfg.layers < 1 || cfg.delay < 0 {
+		fmt.Fprintln(stderr, "envbench: -runs and -layers must be at least 1, -delay not negative")
+		return nil, errors.New("usage")
+	}
+	return cfg, nil
+}
+
+// Exit statuses: 0 all measured, 1 something failed (results.md still lists what was measured
+// and the failures), 2 usage.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b := &bench{cfg: cfg, log: stderr}
+	err = b.run(ctx)
+
+	// Whatever happened, nothing of ours stays: a fresh context, because ctx may be cancelled.
+	cctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if n, serr := sweep(cctx); serr != nil {
+		fmt.Fprintf(stderr, "envbench: cleaning up: %v\n", serr)
+		err = errors.Join(err, serr)
+	} else if n > 0 {
+		fmt.Fprintf(stderr, "envbench: cleaning up removed %d leftover containers and networks\n", n)
+	}
+	// An interrupted run keeps the previous results.md: a partial table would replace a
+	// whole one.
+	if b.res != nil && b.res.Machine.CPUs > 0 && ctx.Err() == nil {
+		b.res.Took = time.Since(b.res.Date)
+		b.res.Machine.LoadAfter = loadavg()
+		if len(b.res.Failures) > 0 && err == nil {
+			err = fmt.Errorf("%d failures", len(b.res.Failures))
+		}
+		if werr := os.WriteFile(cfg.out, b.res.markdown(), 0o644); werr != nil {
+			fmt.Fprintf(stderr, "envbench: %v\n", werr)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "envbench: wrote %s\n", cfg.out)
+		stdout.Write(b.res.markdown())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "envbench: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// bench is one benchmark run.
+type bench struct {
+	cfg     *config
+	log     io.Writer
+	envctl  string // absolute path
+	dir     string // generated files
+	image   string
+	net     string // the raw bound's network
+	compose *composeTool
+	res     *results
+}
+
+// commandTimeout bounds every measured command: a 60-service up takes seconds; a hang must
+// end the run rather than stall make bench forever.
+const commandTimeout = 5 * time.Minute
+
+func (b *bench) logf(format string, a ...any) { fmt.Fprintf(b.log, "envbench: "+format+"\n", a...) }
+
+func (b *bench) run(ctx context.Context) error {
+	if err := testimage.RequireDocker(ctx); err != nil {
+		return err
+	}
+	var err error
+	if b.envctl, err = filepath.Abs(b.cfg.envctl); err != nil {
+		return err
+	}
+	if _, err := os.Stat(b.envctl); err != nil {
+		return fmt.Errorf("%w (build it with make build)", err)
+	}
+	if n, err := sweep(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		b.logf("removed %d leftovers of an earlier run", n)
+	}
+	b.res = &results{Date: time.Now(), Runs: b.cfg.runs, Layers: b.cfg.layers, Delay: b.cfg.delay, Seed: b.cfg.seed}
+	b.res.Machine = describeMachine(ctx, b.envctl)
+
+	b.logf("building the test service image")
+	if b.image, err = testimage.Testsvc(ctx); err != nil {
+		return err
+	}
+	b.res.Image = b.image
+	if b.dir, err = os.MkdirTemp("", "envbench-"); err != nil {
+		return err
+	}
+	if b.cfg.keep {
+		b.logf("generated files in %s", b.dir)
+	} else {
+		defer os.RemoveAll(b.dir)
+	}
+
+	// The network of the raw bound's second form, which configures the container as envctl
+	// does: on a network of its own, with its port published on 127.0.0.1.
+	b.net = fmt.Sprintf("%snet-%d", envPrefix, os.Getpid())
+	if _, err := output(ctx, "docker", "network", "create", "--label", benchLabel+"="+benchLabelValue, b.net); err != nil {
+		return err
+	}
+	defer func() {
+		// A fresh context: the network must go even when ctx was cancelled (sweep would
+		// catch it too, but then reports it as a leftover).
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = output(cctx, "docker", "network", "rm", b.net)
+	}()
+
+	boundEnv, err := Generate(envPrefix+"bound", 1, 1, b.cfg.seed)
+	if err != nil {
+		return err
+	}
+	if err := b.write(boundEnv); err != nil {
+		return err
+	}
+	for _, n := range b.cfg.sizes {
+		l, err := Generate(fmt.Sprintf("%s%d", envPrefix, n), n, b.cfg.layers, b.cfg.seed)
+		if err != nil {
+			return err
+		}
+		if err := b.write(l); err != nil {
+			return err
+		}
+		b.res.Sizes = append(b.res.Sizes, &sizeResult{Layout: l})
+	}
+
+	v2, v1, notes := findCompose(ctx, b.cfg.compose)
+	b.compose, b.res.Compose, b.res.ComposeNotes = v2, v2, notes
+	if v2 == nil {
+		b.logf("Compose v2 not available (%s)", strings.Join(notes, "; "))
+		if v1 != nil && len(b.res.Sizes) > 0 {
+			b.res.ComposeCheck = b.checkComposeFiles(ctx, v1)
+		}
+	}
+
+	// A warm-up, not counted: the first run after a build pays for cold caches (the binary,
+	// the image's layers, the engine's first network of a kind).
+	b.logf("warm-up")
+	if _, err := b.upDown(ctx, boundEnv, nil, nil); err != nil {
+		return err
+	}
+
+	for r := 1; r <= b.cfg.runs; r++ {
+		if err := b.round(ctx, r, boundEnv); err != nil {
+			return err
+		}
+	}
+	if b.cfg.profileSize > 0 {
+		if s := b.res.size(b.cfg.profileSize); s != nil {
+			if err := b.profile(ctx, s.Layout); err != nil {
+				b.fail("profile: %v", err)
+			}
+		}
+	}
+	return nil
+}
+
+// round is one measured run of everything.
+func (b *bench) round(ctx context.Context, r int, boundEnv *Layout) error {
+	raw, err := rawBound(ctx, b.image, b.cfg.delay, fmt.Sprintf("%sraw-%d-%d", envPrefix, os.Getpid(), r))
+	if err != nil {
+		return err
+	}
+	b.res.RawBound = append(b.res.RawBound, raw)
+	rawLike, err := rawBound(ctx, b.image, b.cfg.delay, fmt.Sprintf("%sraw-net-%d-%d", envPrefix, os.Getpid(), r),
+		"--network", b.net, "-p", "127.0.0.1::80")
+	if err != nil {
+		return err
+	}
+	b.res.RawPublished = append(b.res.RawPublished, rawLike)
+	one, err := b.upDown(ctx, boundEnv, &b.res.EnvctlBound, nil)
+	if err != nil {
+		return err
+	}
+	b.logf("round %d/%d: bound: raw %s, raw with network and published port %s, envctl 1 service %s",
+		r, b.cfg.runs, ms(raw), ms(rawLike), ms(one))
+	for _, s := range b.res.Sizes {
+		// Alternate who goes first, so that neither tool always runs on the engine the other
+		// has just churned.
+		composeFirst := b.compose != nil && r%2 == 0
+		if composeFirst {
+			b.composeUpDown(ctx, s)
+		}
+		if _, err := b.upDown(ctx, s.Layout, &s.Up, &s.Down); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			b.fail("%d services, run %d: %v", len(s.Layout.Services), r, err)
+			continue
+		}
+		if b.compose != nil && !composeFirst {
+			b.composeUpDown(ctx, s)
+		}
+		b.logf("round %d/%d: %d services: up %s (CPU %s, RSS %s), down %s", r, b.cfg.runs, len(s.Layout.Services),
+			ms(s.Up[len(s.Up)-1].Wall), ms(s.Up[len(s.Up)-1].CPU), mib(s.Up[len(s.Up)-1].MaxRSS), ms(s.Down[len(s.Down)-1].Wall))
+	}
+	return ctx.Err()
+}
+
+func (b *bench) fail(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	b.logf("FAILED: %s", msg)
+	b.res.Failures = append(b.res.Failures, msg)
+}
+
+// envDir is where a layout's files are.
+func (b *bench) envDir(l *Layout) string { return filepath.Join(b.dir, l.Name) }
+
+func (b *bench) write(l *Layout) error {
+	dir := b.envDir(l)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), l.HCL(b.image, b.cfg.delay), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "compose.yaml"), l.Compose(b.image, b.cfg.delay), 0o644)
+}
+
+// upDown brings l up and down with envctl, appending the measurements to ups and downs when
+// given. An up that fails, leaves fewer containers running than services, or a down that
+// leaves anything behind is an error; the environment is removed in any case.
+func (b *bench) upDown(ctx context.Context, l *Layout, ups, downs *[]Measurement) (time.Duration, error) {
+	cctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	up, err := measure(cctx, b.envDir(l), b.envctl, "up", "-f", b.envDir(l))
+	if err == nil {
+		if n, cerr := countRunning(ctx, l.Name); cerr != nil {
+			err = cerr
+		} else if n != len(l.Services) {
+			err = fmt.Errorf("envctl up reported ready, but %d of %d containers run", n, len(l.Services))
+		}
+	}
+	if err != nil {
+		b.removeQuietly(l)
+		return 0, err
+	}
+	down, err := measure(cctx, b.envDir(l), b.envctl, "down", l.Name)
+	if err == nil {
+		err = leftovers(ctx, l.Name)
+	}
+	if err != nil {
+		b.removeQuietly(l)
+		return 0, err
+	}
+	if ups != nil {
+		*ups = append(*ups, up)
+	}
+	if downs != nil {
+		*downs = append(*downs, down)
+	}
+	return up.Wall, nil
+}
+
+// removeQuietly removes whatever of l a failed step left, with envctl first and then directly;
+// only l's objects, since the run's own (the raw bound's network) are still in use.
+func (b *bench) removeQuietly(l *Layout) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, _ = output(ctx, b.envctl, "down", l.Name)
+	if out, err := output(ctx, "docker", "ps", "-aq", "--filter", "label=io.envctl.env="+l.Name); err == nil {
+		if ids := nonEmptyLines(out); len(ids) > 0 {
+			_, _ = output(ctx, append([]string{"docker", "rm", "-f"}, ids...)...)
+		}
+	}
+	_ = removeNetworks(ctx, []string{"envctl-" + l.Name})
+}
+
+// composeProject is the Compose project name of a layout; it starts with envPrefix, so that
+// sweep finds its network.
+func composeProject(l *Layout) string { return l.Name + "-compose" }
+
+// composeUpDown measures Compose's up --wait and down on the layout's compose file; a failure is
+// recorded, and the project removed.
+func (b *bench) composeUpDown(ctx context.Context, s *sizeResult) {
+	cctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	file := filepath.Join(b.envDir(s.Layout), "compose.yaml")
+	base := []string{"-p", composeProject(s.Layout), "-f", file}
+	up, err := measure(cctx, b.envDir(s.Layout), b.compose.command(append(base, "up", "-d", "--wait")...)...)
+	if err != nil {
+		b.fail("compose, %d services: %v", len(s.Layout.Services), err)
+		_, _ = measure(context.Background(), b.envDir(s.Layout), b.compose.command(append(base, "down", "-t", "1")...)...)
+		return
+	}
+	down, err := measure(cctx, b.envDir(s.Layout), b.compose.command(append(base, "down", "-t", "1")...)...)
+	if err != nil {
+		b.fail("compose down, %d services: %v", len(s.Layout.Services), err)
+		return
+	}
+	s.ComposeUp = append(s.ComposeUp, up)
+	s.ComposeDown = append(s.ComposeDown, down)
+	b.logf("%d services: compose up %s, down %s", len(s.Layout.Services), ms(up.Wall), ms(down.Wall))
+}
+
+// checkComposeFiles has a Compose v1 parse the generated compose files, so that a reader
+// with a v2 knows they at least load; it returns a sentence for results.md.
+func (b *bench) checkComposeFiles(ctx context.Context, v1 *composeTool) string {
+	for _, s := range b.res.Sizes {
+		file := filepath.Join(b.envDir(s.Layout), "compose.yaml")
+		if _, err := output(ctx, v1.command("-f", file, "config", "-q")...); err != nil {
+			b.fail("the generated compose file does not load: %v", err)
+			return fmt.Sprintf("The generated compose files do NOT load in %s: see Failures.", v1)
+		}
+	}
+	return fmt.Sprintf("The generated compose files were checked to load with `%s config -q` (%s).",
+		strings.Join(v1.argv, " "), v1.version)
+}
+
+// profile runs one more up and down of l with the engine's events streaming, and explains both.
+func (b *bench) profile(ctx context.Context, l *Layout) error {
+	b.logf("profiling up and down of %d services", len(l.Services))
+	cctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	w, err := watchEvents(cctx)
+	if err != nil {
+		return err
+	}
+	up, err := measure(cctx, b.envDir(l), b.envctl, "up", "-o", "json", "-f", b.envDir(l))
+	upEvents := w.stop()
+	if err != nil {
+		b.removeQuietly(l)
+		return err
+	}
+	if w, err = watchEvents(cctx); err != nil {
+		b.removeQuietly(l)
+		return err
+	}
+	down, err := measure(cctx, b.envDir(l), b.envctl, "down", l.Name)
+	downEvents := w.stop()
+	if err != nil {
+		b.removeQuietly(l)
+		return err
+	}
+	b.res.Profile = "### up\n\n" + profileUp(l, b.cfg.delay, up, upEvents) +
+		"### down\n\n" + profileDown(l, down, downEvents)
+	return leftovers(ctx, l.Name)
+}
+
+// describeMachine collects what results.md says about the machine; what cannot be read is
+// reported as such rather than failing the run.
+func describeMachine(ctx context.Context, envctl string) machine {
+	m := machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), LoadBefore: loadavg()}
+	m.Memory = "unknown"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+					m.Memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				}
+			}
+		}
+	}
+	m.Kernel = readTrim("/proc/sys/kernel/osrelease")
+	m.Docker = orUnknown(output(ctx, "docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"))
+	m.DockerCLI = orUnknown(output(ctx, "docker", "version", "--format", "{{.Client.Version}}"))
+	if goVer, err := exec.Command("go", "version").Output(); err == nil {
+		m.Go = strings.TrimSpace(string(goVer))
+	}
+	m.Envctl = orUnknown(output(ctx, envctl, "--version"))
+	return m
+}
+
+func loadavg() string {
+	f := strings.Fields(readTrim("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
+}
+
+func readTrim(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func orUnknown(s string, err error) string {
+	if err != nil || s == "" {
+		return "unknown"
+	}
+	return s
+}
