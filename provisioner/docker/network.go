@@ -222,9 +222,8 @@ func (b *Backend) Teardown(ctx context.Context, env string) error {
 	}
 	var errs []error
 	for _, n := range nets {
-		err := call(ctx, func(ctx context.Context) error { return b.api.NetworkRemove(ctx, n.ID) })
-		if err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove network %s (%s): %w", n.Name, shortID(n.ID), err))
+		if err := b.removeNetwork(ctx, n); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -232,6 +231,36 @@ func (b *Backend) Teardown(ctx context.Context, env string) error {
 	}
 	return nil
 }
+
+// removeNetwork removes one network, retrying while the engine says it "has active endpoints":
+// right after its last container is removed the engine can take a moment to let go of the
+// endpoint (and, under load, a while — moby/moby#17217). A network that stays stuck is reported
+// with what to do about it, since the engine will not remove it until the daemon restarts.
+func (b *Backend) removeNetwork(ctx context.Context, n network.Summary) error {
+	wait := 50 * time.Millisecond
+	deadline := time.Now().Add(networkRemoveRetry)
+	for {
+		err := call(ctx, func(ctx context.Context) error { return b.api.NetworkRemove(ctx, n.ID) })
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "active endpoints") || time.Now().After(deadline) {
+			if strings.Contains(err.Error(), "active endpoints") {
+				return fmt.Errorf("remove network %s (%s): the engine still holds an endpoint on it although no container of envctl's is attached (a known Docker Engine fault, moby/moby#17217); it is harmless but stays listed until the Docker daemon restarts: %w", n.Name, shortID(n.ID), err)
+			}
+			return fmt.Errorf("remove network %s (%s): %w", n.Name, shortID(n.ID), err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 500*time.Millisecond)
+	}
+}
+
+// networkRemoveRetry bounds how long removeNetwork waits for the engine to let go of a network.
+const networkRemoveRetry = 5 * time.Second
 
 // shortID is the 12-character form of an engine ID that `docker ps` shows.
 func shortID(id string) string {
