@@ -163,6 +163,9 @@ var getenv = os.Getenv
 // checkGlobalFlags rejects a bad --backend on every command, also those that do not open one,
 // so a typo in a CI script shows up at once.
 func checkGlobalFlags(c *urfave.Context) error {
+	if err := checkClock(); err != nil { // ENVCTL_NOW, see clock.go
+		return err
+	}
 	if _, ok := backends[c.String("backend")]; !ok {
 		return usageErr("--backend %q: unknown backend; choose one of %s", c.String("backend"), backendNames())
 	}

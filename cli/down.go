@@ -60,7 +60,7 @@ func downCommand() *urfave.Command {
 				if err != nil {
 					return &exitError{code: exitCodeOf(err), err: err}
 				}
-				now := time.Now()
+				now := clockNow() // ENVCTL_NOW: see clock.go
 				for _, e := range found {
 					if all || (!e.Expires.IsZero() && !now.Before(e.Expires)) {
 						names = append(names, e.Name)
@@ -179,7 +179,7 @@ func gcCommand() *urfave.Command {
 				return err
 			}
 			defer b.Close()
-			names, err := expiredEnvironments(in.Work, b, time.Now())
+			names, err := expiredEnvironments(in.Work, b, clockNow())
 			if err != nil {
 				return &exitError{code: exitCodeOf(err), err: err}
 			}

@@ -32,7 +32,7 @@ func lsCommand() *urfave.Command {
 			if err != nil {
 				return &exitError{code: exitCodeOf(err), err: err}
 			}
-			now := time.Now()
+			now := clockNow() // ENVCTL_NOW: see clock.go
 			if format == "json" {
 				type envDoc struct {
 					Name     string `json:"name"`

@@ -132,13 +132,18 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 		timedOut = func() bool { return in.Work.Err() == nil && work.Err() != nil }
 	}
 
-	now := time.Now()
+	now := clockNow() // ENVCTL_NOW: see clock.go
 	sweepExpired(work, b, now, stderr)
 
 	target := provisioner.NewTarget(env, set.ttl, now)
 	if err := prepareImages(work, b, target, stderr); err != nil {
 		if in.Work.Err() != nil {
 			return nil, b, &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
+		}
+		if set.format == "json" {
+			// -o json promises one document also when up fails before anything starts (a
+			// missing image, a failed build): the fault suite found stdout empty here.
+			_ = writeJSON(c.App.Writer, resultDoc(&provisioner.Result{Env: env.Name, Backend: b.Name(), Err: err}, env))
 		}
 		return nil, b, &exitError{code: ExitFailed, err: err}
 	}
