@@ -70,7 +70,7 @@ func exitCodeOf(err error) int {
 // context, and the second into the cancellation of the cleanup context: design.md §3 — the
 // first stops launching and rolls back, the second leaves things as they are.
 type interrupts struct {
-	Work, Cleanup         context.Context
+	Work, Cleanup context.Context
 	// mu guards say: the live display takes the interrupt message over while it draws, and the
 	// signal arrives on another goroutine.
 	mu                    sync.Mutex

@@ -136,7 +136,24 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 	sweepExpired(work, b, now, stderr)
 
 	target := provisioner.NewTarget(env, set.ttl, now)
-	if err := prepareImages(work, b, target, stderr); err != nil {
+	// The environment's own resources (the Docker network) are made while the images are
+	// prepared: both take the engine a few hundred milliseconds, and neither needs the other.
+	var prepErr error
+	envDone := make(chan struct{})
+	go func() {
+		defer close(envDone)
+		if ep, ok := b.(provisioner.EnvironmentPreparer); ok {
+			prepErr = ep.PrepareEnvironment(work, env.Name, provisioner.EnvLabels(env.Name, target.Expires, target.Owner))
+		}
+	}()
+	imgErr := prepareImages(work, b, target, stderr)
+	<-envDone
+	if err := errors.Join(imgErr, prepErr); err != nil {
+		// Nothing was started: remove what the preparation made, unless the environment
+		// already had instances.
+		cleanup, cancel := in.cleanupContext(30 * time.Second)
+		_ = provisioner.TeardownIfEmpty(cleanup, b, env.Name)
+		cancel()
 		if in.Work.Err() != nil {
 			return nil, b, &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
 		}
@@ -145,7 +162,7 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 			// missing image, a failed build): the fault suite found stdout empty here.
 			_ = writeJSON(c.App.Writer, resultDoc(&provisioner.Result{Env: env.Name, Backend: b.Name(), Err: err}, env))
 		}
-		return nil, b, &exitError{code: ExitFailed, err: err}
+		return nil, b, &exitError{code: exitCodeOf(err), err: err}
 	}
 	observed, err := b.Observe(work, env.Name)
 	if err != nil {

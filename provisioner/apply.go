@@ -384,7 +384,7 @@ func (a *applier) rollback() {
 		}
 		a.emit(Event{Service: n, Phase: PhaseRemoved})
 	}
-	if err := teardownIfEmpty(ctx, a.b, a.t.Env.Name); err != nil {
+	if err := TeardownIfEmpty(ctx, a.b, a.t.Env.Name); err != nil {
 		errs = append(errs, fmt.Errorf("rollback: %w", err))
 	}
 	if len(errs) > 0 {
@@ -394,8 +394,8 @@ func (a *applier) rollback() {
 	a.res.RolledBack = true
 }
 
-// teardownIfEmpty removes the environment's own resources once no instance is left.
-func teardownIfEmpty(ctx context.Context, b Backend, env string) error {
+// TeardownIfEmpty removes the environment's own resources once no instance is left.
+func TeardownIfEmpty(ctx context.Context, b Backend, env string) error {
 	em, ok := b.(EnvironmentManager)
 	if !ok {
 		return nil

@@ -182,3 +182,10 @@ type NativeReadiness interface {
 type Describer interface {
 	Describe(ctx context.Context, inst Instance) ([]byte, error)
 }
+
+// EnvironmentPreparer is a backend that can create an environment's own resources (Docker: its
+// network) before the first Start, so that creating them overlaps with preparing images instead
+// of delaying the first service. labels are the environment-level labels (EnvLabels).
+type EnvironmentPreparer interface {
+	PrepareEnvironment(ctx context.Context, env string, labels map[string]string) error
+}

@@ -77,13 +77,14 @@ type Backend struct {
 }
 
 var (
-	_ provisioner.Backend            = (*Backend)(nil)
-	_ provisioner.ImagePreparer      = (*Backend)(nil)
-	_ provisioner.Inspector          = (*Backend)(nil)
-	_ provisioner.LogReader          = (*Backend)(nil)
-	_ provisioner.Execer             = (*Backend)(nil)
-	_ provisioner.Describer          = (*Backend)(nil)
-	_ provisioner.EnvironmentManager = (*Backend)(nil)
+	_ provisioner.Backend             = (*Backend)(nil)
+	_ provisioner.ImagePreparer       = (*Backend)(nil)
+	_ provisioner.Inspector           = (*Backend)(nil)
+	_ provisioner.LogReader           = (*Backend)(nil)
+	_ provisioner.Execer              = (*Backend)(nil)
+	_ provisioner.Describer           = (*Backend)(nil)
+	_ provisioner.EnvironmentPreparer = (*Backend)(nil)
+	_ provisioner.EnvironmentManager  = (*Backend)(nil)
 )
 
 // New connects to the engine named by DOCKER_HOST (and DOCKER_API_VERSION, DOCKER_CERT_PATH,

@@ -63,6 +63,16 @@ func (b *Backend) envNetworks(ctx context.Context, env string) ([]network.Summar
 	return out, nil
 }
 
+// PrepareEnvironment creates env's network ahead of the first Start (see
+// provisioner.EnvironmentPreparer); it does nothing when the network exists.
+func (b *Backend) PrepareEnvironment(ctx context.Context, env string, labels map[string]string) error {
+	if env == "" {
+		return fmt.Errorf("prepare: %w", errNoEnv)
+	}
+	_, err := b.ensureNetwork(ctx, env, labels)
+	return err
+}
+
 // ensureNetwork returns the ID of env's network, creating it with the environment-level labels
 // taken from labels when there is none.
 //
