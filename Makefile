@@ -22,8 +22,9 @@ examples: ## compile the example services' static binaries (their Dockerfiles ar
 
 test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Docker Engine and Mesos-double tests
 	$(GO) vet ./...
+	@$(GO) run ./internal/leakcheck -record .leakcheck-before
 	$(GO) test -count=1 -timeout 25m ./...
-	$(GO) run ./internal/leakcheck
+	$(GO) run ./internal/leakcheck -baseline .leakcheck-before
 
 bench: build examples ## run the benchmarks (not part of test)
 	$(GO) test -run '^$$' -bench . -benchmem ./graph/ ./envs/ ./provisioner/...

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,9 +12,56 @@ import (
 // provisioner/docker "dkt-", provisioner/mesos "mt-").
 var testPrefixes = []string{"ts-", "dkt-", "mt-"}
 
-func main() { os.Exit(run()) }
+func main() {
+	record := flag.String("record", "", "write what is there now to this file and exit (before the tests)")
+	baseline := flag.String("baseline", "", "report only what is not in this file (written by -record before the tests)")
+	flag.Parse()
+	os.Exit(run(*record, *baseline))
+}
 
-func run() int {
+// run lists the test environments' leftovers. With -record it only saves them; with -baseline
+// leftovers that were there before the tests (a crashed earlier run, an engine fault that keeps
+// a network) are shown as a warning, not counted against this run.
+func run(record, baseline string) int {
+	leaks, err := find()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "leakcheck:", err)
+		return 2
+	}
+	if record != "" {
+		if err := os.WriteFile(record, []byte(strings.Join(leaks, "\n")), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "leakcheck:", err)
+			return 2
+		}
+		return 0
+	}
+	if baseline != "" {
+		before := map[string]bool{}
+		if data, err := os.ReadFile(baseline); err == nil {
+			for _, l := range strings.Split(string(data), "\n") {
+				before[l] = true
+			}
+		}
+		var fresh []string
+		for _, l := range leaks {
+			if before[l] {
+				fmt.Fprintf(os.Stderr, "leakcheck: warning: %s was already there before the tests\n", l)
+				continue
+			}
+			fresh = append(fresh, l)
+		}
+		leaks = fresh
+	}
+	if len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "leakcheck: the tests left %d Docker objects behind:\n  %s\n", len(leaks), strings.Join(leaks, "\n  "))
+		return 1
+	}
+	fmt.Println("leakcheck: no container or network of a test environment is left")
+	return 0
+}
+
+// find lists every container and network of a test environment or of a Mesos double.
+func find() ([]string, error) {
 	var leaks []string
 	for _, kind := range []string{"container", "network"} {
 		list, nameField := []string{"ps", "-a"}, "{{.Names}}"
@@ -22,8 +70,7 @@ func run() int {
 		}
 		out, err := exec.Command("docker", append(list, "--format", nameField+`|{{.Label "io.envctl.env"}}|{{.Label "io.envctl.mesostest"}}`)...).Output()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "leakcheck: docker %s: %v\n", strings.Join(list, " "), err)
-			return 2
+			return nil, fmt.Errorf("docker %s: %v", strings.Join(list, " "), err)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			parts := strings.Split(line, "|")
@@ -42,10 +89,5 @@ func run() int {
 			}
 		}
 	}
-	if len(leaks) > 0 {
-		fmt.Fprintf(os.Stderr, "leakcheck: the tests left %d Docker objects behind:\n  %s\n", len(leaks), strings.Join(leaks, "\n  "))
-		return 1
-	}
-	fmt.Println("leakcheck: no container or network of a test environment is left")
-	return 0
+	return leaks, nil
 }
