@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/envctl/envctl/provisioner.Version=$(VERSION)
 SHOP      := api migrate store web worker
 FUZZTIME  ?= 30s
 
-.PHONY: help build test bench fuzz lint examples demo demo-down docs clean
+.PHONY: help build test test-faults bench fuzz lint examples demo demo-down docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,11 @@ test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Do
 	$(GO) vet ./...
 	@$(GO) run ./internal/leakcheck -record .leakcheck-before
 	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) run ./internal/leakcheck -baseline .leakcheck-before
+
+test-faults: ## the fault suite (faults/): the real envctl against the real engine under faults, signals, 20 concurrent ups, expiry; then the leak check
+	@$(GO) run ./internal/leakcheck -record .leakcheck-before
+	ENVCTL_FAULTS=1 $(GO) test -count=1 -v -timeout 15m ./faults/
 	$(GO) run ./internal/leakcheck -baseline .leakcheck-before
 
 bench: build examples ## run the benchmarks (not part of test)

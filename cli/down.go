@@ -87,7 +87,7 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 		if explicit {
 			if ok, err := environmentExists(ctx, b, name); err != nil {
 				return &exitError{code: exitCodeOf(err), err: err}
-			} else if !ok {
+			} else if !ok && !upWasKilled(b.Name(), name) { // a killed up's creates may be landing
 				docs = append(docs, removedDoc{Name: name, Error: "no such environment"})
 				fmt.Fprintf(c.App.ErrWriter, "envctl: no environment %q (envctl ls lists them)\n", name)
 				failed++
@@ -100,7 +100,15 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 		}
 		began := time.Now()
 		progress := newProgressFor(c.App.ErrWriter, nil, nil)
-		n, err := provisioner.Down(ctx, b, name, provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace"), Events: progress.event})
+		opts := provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace"), Events: progress.event}
+		killed := upWasKilled(b.Name(), name)
+		if killed {
+			opts.Settle = killedUpSettle // the killed up's last creates may still land
+		}
+		n, err := provisioner.Down(ctx, b, name, opts)
+		if err == nil && killed {
+			_ = os.Remove(upMarkerPath(b.Name(), name)) // handled: the next down need not wait
+		}
 		d := removedDoc{Name: name, Instances: n}
 		if err != nil {
 			progress.close("")
@@ -126,6 +134,10 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 	}
 	return nil
 }
+
+// killedUpSettle is how long down waits before looking again at an environment whose up was
+// killed: the engine finishes an orphaned create within a second or so even when loaded.
+const killedUpSettle = time.Second
 
 // environmentExists tells whether the backend holds anything of the environment.
 func environmentExists(ctx context.Context, b provisioner.Backend, name string) (bool, error) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
 	urfave "github.com/urfave/cli/v2"
 
+	"github.com/envctl/envctl/envs"
 	"github.com/envctl/envctl/provisioner"
 )
 
@@ -154,6 +156,7 @@ func statusCommand() *urfave.Command {
 			if err != nil {
 				return err
 			}
+			learnSecrets(c.Context, c, b, name, insts)
 			rows := statusRows(c.Context, b, insts)
 			if format == "json" {
 				return writeJSON(c.App.Writer, map[string]any{"name": name, "backend": b.Name(), "services": rows})
@@ -270,5 +273,35 @@ func renderStatus(w io.Writer, name, backend string, rows []statusRow) {
 			probe += "; blocked by " + r.BlockedBy
 		}
 		fmt.Fprintf(w, "%-16s %-8s %-6s %-40s %s\n", r.Name, r.State, yes, epStr, probe)
+	}
+}
+
+// learnSecrets teaches the redactor the sensitive values of an environment that a command
+// reads without its file: from each instance (the values of the variables its LabelSensitive
+// label names, which the backend reads back) and, when the environment file is at hand (-f, or
+// envctl.hcl here) and names this environment, from the file's sensitive variables themselves —
+// which also catches a secret a service prints on its own, not as a whole variable.
+func learnSecrets(ctx context.Context, c *urfave.Context, b provisioner.Backend, name string, insts []provisioner.Instance) {
+	red := redactorOf(c)
+	if sr, ok := b.(provisioner.SecretReader); ok {
+		for _, inst := range insts {
+			if vals, err := sr.Secrets(ctx, inst); err == nil {
+				red.add(vals...)
+			}
+		}
+	}
+	paths := c.StringSlice("file")
+	if len(paths) == 0 {
+		if _, err := os.Stat(envs.DefaultFile); err != nil {
+			return
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	env, _, diags := envs.Load(envs.Options{Paths: paths, Dir: wd, Environ: os.Environ()})
+	if env != nil && !diags.HasErrors() && env.Name == name {
+		red.add(env.Sensitive...)
 	}
 }

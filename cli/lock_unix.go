@@ -67,3 +67,28 @@ func tryLockEnv(backend, env string) (unlock func(), ok bool) {
 	}
 	return func() { f.Close() }, true
 }
+
+// markUp records, beside the environment's lock, that an up is under way, and returns what
+// clears the record. It is cleared when up ends in any way but being killed; a record found
+// later therefore means an up died mid-way (SIGKILL, OOM), and the engine may still be
+// finishing creates it had asked for: down then looks again until nothing new appears
+// (provisioner.Options.Settle). Found by the fault suite (faults/signals_test.go): containers
+// appeared after a down that followed a SIGKILL. A marker that cannot be written is no marker.
+func markUp(backend, env string) (clear func()) {
+	p := upMarkerPath(backend, env)
+	if err := os.WriteFile(p, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o666); err != nil {
+		return func() {}
+	}
+	return func() { _ = os.Remove(p) }
+}
+
+// upWasKilled tells whether an up of the environment died without clearing its marker. Call
+// it holding the environment's lock, so that a live up cannot be mistaken for a dead one.
+func upWasKilled(backend, env string) bool {
+	_, err := os.Stat(upMarkerPath(backend, env))
+	return err == nil
+}
+
+func upMarkerPath(backend, env string) string {
+	return filepath.Join(os.TempDir(), "envctl-locks", "env-"+backend+"-"+env+".up")
+}

@@ -49,6 +49,7 @@ func logsCommand() *urfave.Command {
 			if err != nil {
 				return err
 			}
+			learnSecrets(in.Work, c, b, name, insts)
 			opt := provisioner.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail")}
 			if d := c.Duration("since"); d > 0 {
 				opt.Since = time.Now().Add(-d)

@@ -122,6 +122,7 @@ func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisione
 		return nil, b, &exitError{code: ExitInterrupted, err: errors.New("interrupted while waiting for the environment's lock")}
 	}
 	defer unlock()
+	defer markUp(b.Name(), env.Name)() // cleared unless this process is killed; see markUp
 
 	work := in.Work
 	var timedOut func() bool = func() bool { return false }

@@ -47,6 +47,11 @@ type Options struct {
 	Grace time.Duration
 	// Rollback removes what this run created when it fails or is interrupted.
 	Rollback bool
+	// Settle, for Down: when not zero, the environment may still be changing under it (the
+	// up that made it was killed, and the engine is finishing the creates it had asked for),
+	// so after removing what it saw, Down waits Settle and looks again, until a look finds
+	// nothing (at most maxSettleRounds). Zero: one look, as for any finished environment.
+	Settle time.Duration
 	// CleanupCtx bounds the rollback; the CLI cancels it on a second Ctrl-C. Nil: a fresh
 	// context with a generous timeout.
 	CleanupCtx context.Context

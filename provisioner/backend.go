@@ -189,3 +189,10 @@ type Describer interface {
 type EnvironmentPreparer interface {
 	PrepareEnvironment(ctx context.Context, env string, labels map[string]string) error
 }
+
+// SecretReader reads back the values of an instance's sensitive environment variables (named
+// by LabelSensitive), so that commands working without the file can redact them from what the
+// service printed. The values never leave envctl's process.
+type SecretReader interface {
+	Secrets(ctx context.Context, inst Instance) ([]string, error)
+}

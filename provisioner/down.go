@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/envctl/envctl/graph"
 )
@@ -13,10 +14,43 @@ import (
 // the backend alone (no file). Instances are stopped with opt.Grace, then removed; the
 // environment's own resources go last. It returns how many instances it removed.
 func Down(ctx context.Context, b Backend, env string, opt Options) (int, error) {
-	insts, err := b.Observe(ctx, env)
-	if err != nil {
-		return 0, err
+	removed := 0
+	for round := 0; ; round++ {
+		insts, err := b.Observe(ctx, env)
+		if err != nil {
+			return removed, err
+		}
+		if round > 0 && len(insts) == 0 {
+			break
+		}
+		n, err := removeInstances(ctx, b, insts, opt)
+		removed += n
+		if err != nil {
+			return removed, err
+		}
+		if opt.Settle <= 0 || round >= maxSettleRounds {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return removed, ctx.Err()
+		case <-time.After(opt.Settle):
+		}
 	}
+	if em, ok := b.(EnvironmentManager); ok {
+		if err := em.Teardown(ctx, env); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// maxSettleRounds bounds Options.Settle's looks: a killed up had at most --parallel creates in
+// flight, and the engine finishes them within a second or two.
+const maxSettleRounds = 4
+
+// removeInstances removes insts, dependents before their dependencies.
+func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Options) (int, error) {
 	byService := map[string][]Instance{}
 	g := graph.New()
 	for _, inst := range insts {
@@ -72,11 +106,6 @@ func Down(ctx context.Context, b Backend, env string, opt Options) (int, error) 
 	})
 	if walkErr != nil {
 		errs = append(errs, walkErr)
-	}
-	if em, ok := b.(EnvironmentManager); ok && len(errs) == 0 {
-		if err := em.Teardown(ctx, env); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	return removed, errors.Join(errs...)
 }

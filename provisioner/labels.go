@@ -33,6 +33,11 @@ const (
 	LabelPorts = "io.envctl.ports"
 	// LabelReady is the readiness check as JSON, so status can probe without the file.
 	LabelReady = "io.envctl.ready"
+	// LabelSensitive lists the environment variables of the instance whose values derive from
+	// sensitive variables — their names only, never a value — so that commands without the
+	// file (logs, status) can read those values back from the instance and keep them out of
+	// what they print.
+	LabelSensitive = "io.envctl.sensitive"
 	// LabelOwner is "host:pid" of the envctl process that created the resource; for people
 	// reading `docker ps`, never for decisions.
 	LabelOwner = "io.envctl.owner"

@@ -189,5 +189,8 @@ func (t *Target) Labels(s *envs.Service) map[string]string {
 	}
 	l[LabelPorts] = FormatPorts(ports)
 	l[LabelReady] = FormatReady(ReadySpecOf(s.Ready))
+	if keys := s.Template().SensitiveEnv; len(keys) > 0 {
+		l[LabelSensitive] = strings.Join(keys, ",")
+	}
 	return l
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,6 +94,35 @@ func (b *Backend) Describe(ctx context.Context, inst provisioner.Instance) ([]by
 	return json.MarshalIndent(c, "", "  ")
 }
 
+// Secrets returns the values of inst's environment variables that LabelSensitive names (see
+// provisioner.SecretReader).
+func (b *Backend) Secrets(ctx context.Context, inst provisioner.Instance) ([]string, error) {
+	keys := provisioner.ParseDeps(inst.Labels[provisioner.LabelSensitive]) // the same comma list
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ref := ref(inst)
+	var c container.InspectResponse
+	err := call(ctx, func(ctx context.Context) (err error) {
+		c, err = b.api.ContainerInspect(ctx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inspect container %s: %w", ref, err)
+	}
+	if c.Config == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, kv := range c.Config.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && v != "" && slices.Contains(keys, k) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // ref is how the engine is asked about inst: its ID, or else its name.
 func ref(inst provisioner.Instance) string {
 	if inst.ID != "" {
@@ -171,11 +201,20 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	name := containerName(spec.Env, spec.Service)
 	cfg, host, netCfg := containerConfig(spec, labels, netID)
 
+	if err := ctx.Err(); err != nil {
+		return provisioner.Instance{}, fmt.Errorf("start %s: %w", spec.Service, err)
+	}
+	// The create is not cancelled with ctx: the engine finishes a create whose client went
+	// away, so a create cut short by Ctrl-C left a container this run never heard of and its
+	// rollback never removed (found by the fault suite, faults/signals_test.go). Letting it
+	// finish (a create takes milliseconds) and removing it below keeps rollback complete.
 	var created container.CreateResponse
-	err = call(ctx, func(ctx context.Context) (err error) {
+	cctx, cancelCreate := cleanupContext(ctx)
+	err = call(cctx, func(ctx context.Context) (err error) {
 		created, err = b.api.ContainerCreate(ctx, cfg, host, netCfg, nil, name)
 		return err
 	})
+	cancelCreate()
 	if err != nil {
 		if cerrdefs.IsConflict(err) {
 			return provisioner.Instance{}, fmt.Errorf("start %s: container %q already exists", spec.Service, name)

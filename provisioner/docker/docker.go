@@ -84,6 +84,7 @@ var (
 	_ provisioner.Execer              = (*Backend)(nil)
 	_ provisioner.Describer           = (*Backend)(nil)
 	_ provisioner.EnvironmentPreparer = (*Backend)(nil)
+	_ provisioner.SecretReader        = (*Backend)(nil)
 	_ provisioner.EnvironmentManager  = (*Backend)(nil)
 )
 

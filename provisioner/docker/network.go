@@ -110,8 +110,16 @@ func (b *Backend) ensureNetwork(ctx context.Context, env string, labels map[stri
 		b.removeDuplicates(ctx, nets[1:])
 		return nets[0].ID, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("create network %s: %w", networkName(env), err)
+	}
+	// Not cancelled with ctx: the engine finishes a create whose client went away, and a
+	// network made after the caller's cleanup looked would be left behind (the fault suite
+	// found one after a Ctrl-C 50 ms into up). A create takes milliseconds.
 	var created network.CreateResponse
-	err = call(ctx, func(ctx context.Context) (err error) {
+	cctx, cancelCreate := cleanupContext(ctx)
+	defer cancelCreate()
+	err = call(cctx, func(ctx context.Context) (err error) {
 		created, err = b.api.NetworkCreate(ctx, networkName(env), network.CreateOptions{
 			Driver: "bridge",
 			Labels: envLabels(env, labels),
