@@ -72,8 +72,17 @@ func printDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 		}
 		return a.Subject.Start.Byte < b.Subject.Start.Byte
 	})
+	// HCL's writer scans a file from its first line for every snippet it prints; past a few
+	// hundred kilobytes (a generated or hostile file, never a hand-written one) that costs more
+	// than the whole load, so such files are named by line without a snippet.
+	small := make(map[string]*hcl.File, len(files))
+	for name, f := range files {
+		if f != nil && len(f.Bytes) <= maxSnippetFile {
+			small[name] = f
+		}
+	}
 	// Width 0: no wrapping, so messages are stable for scripts and tests.
-	wr := hcl.NewDiagnosticTextWriter(w, files, 0, false)
+	wr := hcl.NewDiagnosticTextWriter(w, small, 0, false)
 	for _, d := range sorted {
 		_ = wr.WriteDiagnostic(d)
 	}
@@ -81,6 +90,9 @@ func printDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 		io.WriteString(w, plural(n, "error")+" in the environment file.\n")
 	}
 }
+
+// maxSnippetFile is the largest file whose diagnostics show a source snippet.
+const maxSnippetFile = 512 << 10
 
 func plural(n int, word string) string {
 	s := strconv.Itoa(n) + " " + word

@@ -25,6 +25,13 @@ func (l *loader) checkCycles() {
 		b.WriteString(cyc[0])
 		var subject *hcl.Range
 		for i := 1; i < len(cyc); i++ {
+			if len(cyc) > 2*cycleShown+1 && i == cycleShown+1 {
+				// Thousands of steps would be a message nobody reads: its ends name it.
+				skip := len(cyc) - 2*cycleShown - 1
+				fmt.Fprintf(&b, " -> (%d more)", skip)
+				i += skip - 1 // the loop's i++ lands on the first name shown again
+				continue
+			}
 			from, to := l.env.byName[cyc[i-1]], cyc[i]
 			r, ok := depRange(from, to)
 			if subject == nil && ok {

@@ -221,7 +221,7 @@ func TestDiagnostics(t *testing.T) {
 		},
 		{
 			name: "ENVCTL_VAR_ of an undeclared variable is ignored",
-			src:  "variable \"tag\" {\n  default = \"v\"\n}\n",
+			src:  "variable \"tag\" {\n  default = \"v\"\n}\nservice \"a\" {\n  image = \"x\"\n}\n",
 			opts: Options{Environ: []string{"ENVCTL_VAR_other=x"}},
 			want: nil,
 		},

@@ -189,7 +189,13 @@ func unknownPortDetail(svc, port string, ports []string) string {
 // further error, when the value is not usable: a wrong reference, an evaluation error, or
 // (outside run-time attributes) a value left unknown by a variable that has no value.
 func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext, sc scope, deps *[]Dep) (cty.Value, bool) {
-	if !l.checkRefs(expr, sc, deps) {
+	if !l.checkRefs(expr, sc, deps) || !l.checkDupKeys(expr) {
+		return cty.NilVal, false
+	}
+	if c := costOf(expr, ctx); c > MaxEvalCost {
+		l.errorf(rangePtr(expr.Range()), "Expression too costly",
+			"Evaluating this expression could build about %s, more than the limit of %s: its for expressions multiply what they repeat. Make the collections smaller.",
+			byteSize(int64(min(c, 1<<62))), byteSize(MaxEvalCost))
 		return cty.NilVal, false
 	}
 	v, diags := expr.Value(ctx)
@@ -198,6 +204,13 @@ func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext, sc scope, deps 
 		return cty.NilVal, false
 	}
 	if sc != scopeRuntime && !v.IsWhollyKnown() {
+		return cty.NilVal, false
+	}
+	// Bounding every value stops a growth that compounds across locals (each doubling the
+	// last) at its first step over the limit.
+	if valueSize(v, MaxValueSize) > MaxValueSize {
+		l.errorf(rangePtr(expr.Range()), "Value too large",
+			"This expression's value is larger than %s, the limit on any one value.", byteSize(MaxValueSize))
 		return cty.NilVal, false
 	}
 	return v, true
@@ -407,4 +420,57 @@ func literalOnly(expr hcl.Expression) bool {
 		return true
 	}
 	return false
+}
+
+// checkDupKeys reports a key written twice in one object constructor ({ http = 80, http = 81 }):
+// HCL keeps the last silently, which hides a mistake. It also refuses list and object
+// constructors longer than MaxElements.
+func (l *loader) checkDupKeys(expr hcl.Expression) bool {
+	e, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return true
+	}
+	good := true
+	_ = hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+		if tup, ok := n.(*hclsyntax.TupleConsExpr); ok && len(tup.Exprs) > MaxElements {
+			l.errorf(rangePtr(tup.OpenRange), "Too many elements",
+				"This list has %d elements; at most %d are allowed.", len(tup.Exprs), MaxElements)
+			good = false
+			return nil
+		}
+		obj, ok := n.(*hclsyntax.ObjectConsExpr)
+		if !ok {
+			return nil
+		}
+		if len(obj.Items) > MaxElements {
+			l.errorf(rangePtr(obj.OpenRange), "Too many elements",
+				"This object has %d elements; at most %d are allowed.", len(obj.Items), MaxElements)
+			good = false
+			return nil
+		}
+		seen := map[string]hcl.Range{}
+		for _, item := range obj.Items {
+			key := hcl.ExprAsKeyword(item.KeyExpr)
+			if key == "" {
+				if tmpl, ok := item.KeyExpr.(*hclsyntax.ObjectConsKeyExpr); ok {
+					if w, ok := tmpl.Wrapped.(*hclsyntax.TemplateExpr); ok && w.IsStringLiteral() {
+						v, _ := w.Value(nil)
+						key = v.AsString()
+					}
+				}
+			}
+			if key == "" {
+				continue
+			}
+			if prev, dup := seen[key]; dup {
+				l.errorf(rangePtr(item.KeyExpr.Range()), "Duplicate key",
+					"The key %q is already set in this object at %s; each key may be given once.", key, prev)
+				good = false
+				continue
+			}
+			seen[key] = item.KeyExpr.Range()
+		}
+		return nil
+	})
+	return good
 }

@@ -2,6 +2,7 @@ package envs
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,14 +87,18 @@ var baseFunctions = map[string]function.Function{
 	"zipmap":          stdlib.ZipmapFunc,
 }
 
+// guardedFunctions is baseFunctions with each function's arguments and result bounded (see
+// guard and MaxValueSize); built once, because functionsFor runs for every file.
+var guardedFunctions = guardAll(baseFunctions)
+
 // functionsFor returns the function table for expressions in a file in dir: the base set
 // plus file(), which reads paths relative to dir.
 func functionsFor(dir string) map[string]function.Function {
-	fns := make(map[string]function.Function, len(baseFunctions)+1)
-	for k, v := range baseFunctions {
+	fns := make(map[string]function.Function, len(guardedFunctions)+1)
+	for k, v := range guardedFunctions {
 		fns[k] = v
 	}
-	fns["file"] = makeFileFunc(dir)
+	fns["file"] = guard("file", makeFileFunc(dir))
 	return fns
 }
 
@@ -112,12 +117,29 @@ func makeFileFunc(dir string) function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			b, err := os.ReadFile(p)
+			// Only regular files: a device (/dev/zero) or a pipe has no end to read to, and a
+			// directory has no text.
+			st, err := os.Stat(p)
+			if err == nil && !st.Mode().IsRegular() {
+				kind := "not a regular file"
+				if st.IsDir() {
+					kind = "a directory"
+				}
+				return cty.NilVal, function.NewArgErrorf(0, "%s is %s; file() reads regular text files only", p, kind)
+			}
+			var b []byte
+			if err == nil {
+				b, err = readLimited(p, MaxFileFuncSize)
+			}
 			if err != nil {
 				if os.IsNotExist(err) {
 					return cty.NilVal, function.NewArgErrorf(0, "no file exists at %s", p)
 				}
-				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", p, err)
+				var tl *tooLargeError
+				if errors.As(err, &tl) {
+					return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v; file() reads files up to %s", p, err, byteSize(MaxFileFuncSize))
+				}
+				return cty.NilVal, function.NewArgErrorf(0, "cannot read %s: %v", p, unwrapPathErr(err))
 			}
 			if !utf8.Valid(b) {
 				return cty.NilVal, function.NewArgErrorf(0, "%s is not UTF-8 text; file() reads text only", p)

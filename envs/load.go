@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,6 +85,7 @@ func Load(opts Options) (*Environment, map[string]*hcl.File, hcl.Diagnostics) {
 		env:    &Environment{byName: map[string]*Service{}},
 	}
 	l.run()
+	l.capDiags()
 	return l.env, l.parser.Files(), l.diags
 }
 
@@ -127,6 +129,13 @@ func (l *loader) run() {
 		}
 	}
 
+	if n := len(envBlocks) + len(varBlocks) + len(localBlocks) + len(svcBlocks); len(svcBlocks) > MaxServices || n > MaxBlocks {
+		// Checking them all would be slow and bury the one message that matters.
+		l.errorf(nil, "Too many blocks",
+			"The files declare %s and %s in all; an environment may have at most %d services and %d top-level blocks. Nothing else was checked.",
+			plural(len(svcBlocks), "service"), plural(n, "block"), MaxServices, MaxBlocks)
+		return
+	}
 	l.declareVariables(varBlocks)
 	l.setVariables()
 	l.environment(envBlocks)
@@ -134,8 +143,36 @@ func (l *loader) run() {
 	l.declareServices(svcBlocks)
 	l.decodeServices()
 	l.checkCycles()
+	if !l.diags.HasErrors() && len(l.env.Services) == 0 {
+		var names []string
+		for _, f := range l.files {
+			names = append(names, f.name)
+		}
+		l.errorf(nil, "No services", "%s declares no service block; an environment needs at least one service.", quotedList(names, false))
+	}
 	l.collectSensitive()
 	l.redactDiags()
+}
+
+// capDiags keeps the first MaxDiagnostics errors (and every warning up to that count) and
+// says how many more there were: past that many, more messages help no one, and rendering
+// each with its snippet costs time.
+func (l *loader) capDiags() {
+	if len(l.diags) <= MaxDiagnostics {
+		return
+	}
+	rest := len(l.diags) - MaxDiagnostics
+	l.diags = l.diags[:MaxDiagnostics]
+	l.errorf(nil, "Too many errors",
+		"%s more not shown; at most %d are reported at once. Fix these and run again.", plural(rest, "diagnostic"), MaxDiagnostics)
+}
+
+// plural renders n and word, adding an "s" unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // redactDiags hides sensitive values that functions quote in their error messages (for
@@ -192,7 +229,7 @@ func (l *loader) parseFiles() {
 				"There is no file or directory at %q (looked at %s). -f selects an environment file or a directory of *.hcl files.", p, abs)
 			continue
 		case err != nil:
-			l.errorf(nil, "Cannot read environment file", "Reading %q failed: %v.", p, err)
+			l.errorf(nil, "Cannot read environment file", "Reading %q failed: %v.", p, unwrapPathErr(err))
 			continue
 		}
 		if !st.IsDir() {
@@ -225,9 +262,8 @@ func (l *loader) parseFile(name, abs string, seen map[string]bool) {
 		return
 	}
 	seen[abs] = true
-	src, err := os.ReadFile(abs)
-	if err != nil {
-		l.errorf(nil, "Cannot read environment file", "Reading %q failed: %v.", name, err)
+	src, ok := l.readSource(name, abs, "environment file")
+	if !ok {
 		return
 	}
 	f, diags := l.parser.ParseHCL(src, name)
@@ -242,13 +278,12 @@ func (l *loader) parseFile(name, abs string, seen map[string]bool) {
 func (l *loader) parseVarFiles() {
 	for _, p := range l.opts.VarFiles {
 		abs := l.resolve(p)
-		src, err := os.ReadFile(abs)
-		if err != nil {
-			if os.IsNotExist(err) {
-				l.errorf(nil, "No variable file", "There is no file at %q (looked at %s), given by --var-file.", p, abs)
-			} else {
-				l.errorf(nil, "Cannot read variable file", "Reading %q failed: %v.", p, err)
-			}
+		if _, err := os.Stat(abs); os.IsNotExist(err) {
+			l.errorf(nil, "No variable file", "There is no file at %q (looked at %s), given by --var-file.", p, abs)
+			continue
+		}
+		src, ok := l.readSource(p, abs, "variable file")
+		if !ok {
 			continue
 		}
 		f, diags := l.parser.ParseHCL(src, p)
@@ -257,6 +292,40 @@ func (l *loader) parseVarFiles() {
 			l.varFiles = append(l.varFiles, f)
 		}
 	}
+}
+
+// readSource reads a file to parse, within MaxFileSize, and refuses it when its nesting is
+// deeper than MaxNesting; what is a word for messages ("environment file").
+func (l *loader) readSource(name, abs, what string) ([]byte, bool) {
+	src, err := readLimited(abs, MaxFileSize)
+	var tl *tooLargeError
+	switch {
+	case errors.As(err, &tl):
+		l.errorf(nil, "File too large", "The %s %q is too large: %v. Environment and variable files are read up to %s.", what, name, err, byteSize(MaxFileSize))
+		return nil, false
+	case errors.Is(err, errIsDir):
+		l.errorf(nil, "Cannot read "+what, "%q is a directory, not a file.", name)
+		return nil, false
+	case err != nil:
+		l.errorf(nil, "Cannot read "+what, "Reading %q failed: %v.", name, unwrapPathErr(err))
+		return nil, false
+	}
+	if d := checkNesting(src, name); d != nil {
+		l.diags = append(l.diags, d)
+		// Unparsed, but known to the renderer, so that the diagnostic shows its line.
+		l.parser.AddFile(name, &hcl.File{Body: hcl.EmptyBody(), Bytes: src})
+		return nil, false
+	}
+	return src, true
+}
+
+// unwrapPathErr drops the path from an *os.PathError, which messages already name.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // errorf appends an error diagnostic; subject may be nil for errors with no place in a file.

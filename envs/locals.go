@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -69,25 +70,50 @@ func (l *loader) evalLocals(blocks []blockIn) {
 	l.localVals = map[string]cty.Value{}
 	done := map[string]bool{}
 	envObj := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(l.envName)})
-	for progress := true; progress; {
-		progress = false
-		for _, d := range order {
-			if done[d.name] || !l.depsDone(d, done) {
-				continue
+	varObj := l.varObject() // built once: variables are settled before locals
+	// Kahn's algorithm: each local is evaluated once its dependencies are, in linear time, so
+	// that a chain of thousands of locals costs no more than thousands of independent ones.
+	waiting := map[string]int{}
+	dependents := map[string][]*localDecl{}
+	var ready []*localDecl
+	for _, d := range order {
+		waiting[d.name] = len(d.deps)
+		for _, n := range d.deps {
+			dependents[n] = append(dependents[n], d)
+		}
+		if len(d.deps) == 0 {
+			ready = append(ready, d)
+		}
+	}
+	for len(ready) > 0 {
+		d := ready[0]
+		ready = ready[1:]
+		done[d.name] = true
+		// Only the locals d refers to: the whole object would make each step cost as much as
+		// all locals so far.
+		refs := make(map[string]cty.Value, len(d.deps))
+		for _, n := range d.deps {
+			refs[n] = l.localVals[n]
+		}
+		localObj := cty.EmptyObjectVal
+		if len(refs) > 0 {
+			localObj = cty.ObjectVal(refs)
+		}
+		ctx := &hcl.EvalContext{
+			Variables: map[string]cty.Value{
+				"var": varObj, "local": localObj, "environment": envObj,
+			},
+			Functions: d.f.funcs,
+		}
+		v, ok := l.eval(d.attr.Expr, ctx, scopeLocal, nil)
+		if !ok {
+			v = cty.DynamicVal // reported already; unknown stops knock-on errors
+		}
+		l.localVals[d.name] = v
+		for _, dep := range dependents[d.name] {
+			if waiting[dep.name]--; waiting[dep.name] == 0 {
+				ready = append(ready, dep)
 			}
-			done[d.name] = true
-			progress = true
-			ctx := &hcl.EvalContext{
-				Variables: map[string]cty.Value{
-					"var": l.varObject(), "local": l.localObject(), "environment": envObj,
-				},
-				Functions: d.f.funcs,
-			}
-			v, ok := l.eval(d.attr.Expr, ctx, scopeLocal, nil)
-			if !ok {
-				v = cty.DynamicVal // reported already; unknown stops knock-on errors
-			}
-			l.localVals[d.name] = v
 		}
 	}
 
@@ -121,11 +147,18 @@ func (l *loader) evalLocals(blocks []blockIn) {
 		for _, n := range append(cycle, cycle[0]) {
 			path = append(path, "local."+n)
 		}
+		if len(path) > 2*cycleShown {
+			// A cycle of thousands would be a message nobody reads: its ends name it.
+			path = append(append(path[:cycleShown:cycleShown], fmt.Sprintf("(%d more)", len(path)-2*cycleShown)), path[len(path)-cycleShown:]...)
+		}
 		l.errorf(rangePtr(first.attr.NameRange), "Cycle in local values",
 			"Local values refer to each other in a circle: %s. Break the circle by writing one of them without the others.",
 			strings.Join(path, " -> "))
 	}
 }
+
+// cycleShown is how many names of each end of a long cycle its message shows.
+const cycleShown = 10
 
 func (l *loader) depsDone(d *localDecl, done map[string]bool) bool {
 	for _, n := range d.deps {

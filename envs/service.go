@@ -375,7 +375,7 @@ func (l *loader) decodeRuntime(d *svcDecl, s *Service, deps *[]Dep) {
 		switch name {
 		case "command", "entrypoint":
 			rt.setList(name, a.Expr)
-			if !l.checkList(a, v) {
+			if !l.checkList(a, v) || !l.checkArgSize(a, v) {
 				rt.bad = true
 				continue
 			}
@@ -389,7 +389,7 @@ func (l *loader) decodeRuntime(d *svcDecl, s *Service, deps *[]Dep) {
 			}
 		case "env":
 			rt.env = a.Expr
-			if !l.checkMap(a, v) {
+			if !l.checkMap(a, v) || !l.checkArgSize(a, v) {
 				rt.bad = true
 				continue
 			}
@@ -400,6 +400,20 @@ func (l *loader) decodeRuntime(d *svcDecl, s *Service, deps *[]Dep) {
 	}
 	rt.portNames = l.portNames
 	s.rt = rt
+}
+
+// checkArgSize reports a string of a that is longer than MaxArgSize: the kernel would refuse
+// to start the container with it.
+func (l *loader) checkArgSize(a *hcl.Attribute, v cty.Value) bool {
+	longest := 0
+	walkStrings(v, func(s string) { longest = max(longest, len(s)) })
+	if longest > MaxArgSize {
+		l.errorf(rangePtr(a.Expr.Range()), "String too long",
+			"A string in %q is %s long; Linux refuses to start a program with an argument or environment string longer than %s.",
+			a.Name, byteSize(int64(longest)), byteSize(MaxArgSize))
+		return false
+	}
+	return true
 }
 
 // checkList type-checks a possibly partly unknown list of strings.

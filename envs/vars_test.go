@@ -132,6 +132,9 @@ variable "obj" {
   default     = { a = 1 }
   description = "a map"
 }
+service "a" {
+  image = "x"
+}
 `, Options{})
 	want := []*Variable{
 		{Name: "plain", Type: "any", Value: `"p"`},

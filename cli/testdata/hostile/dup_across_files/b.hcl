@@ -1,0 +1,3 @@
+service "api" {
+  image = "api:2"
+}

@@ -1,0 +1,10 @@
+# attacks: two environment blocks
+environment {
+  name = "a"
+}
+environment {
+  name = "b"
+}
+service "api" {
+  image = "api:1"
+}

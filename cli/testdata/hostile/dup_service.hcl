@@ -1,0 +1,7 @@
+# attacks: two services with one name
+service "api" {
+  image = "api:1"
+}
+service "api" {
+  image = "api:2"
+}

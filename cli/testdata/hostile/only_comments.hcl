@@ -1,0 +1,3 @@
+# attacks: a file of comments only
+// nothing here
+/* nor here */

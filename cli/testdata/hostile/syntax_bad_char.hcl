@@ -1,0 +1,4 @@
+# attacks: a character that starts no token
+service "api" {
+  image = "api:1" @
+}

@@ -1,0 +1,6 @@
+# attacks: a block where an attribute is expected
+service "api" {
+  image {
+    name = "api:1"
+  }
+}

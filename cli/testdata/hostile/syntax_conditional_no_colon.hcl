@@ -1,0 +1,4 @@
+# attacks: a conditional without its false branch
+service "api" {
+  image = true ? "api:1"
+}

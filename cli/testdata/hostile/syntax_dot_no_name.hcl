@@ -1,0 +1,4 @@
+# attacks: a traversal ending in a dot
+service "api" {
+  image = var.
+}

@@ -1,0 +1,5 @@
+# attacks: a heredoc opener without a marker
+service "api" {
+  image = <<
+api:1
+}

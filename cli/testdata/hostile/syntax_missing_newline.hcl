@@ -1,0 +1,4 @@
+# attacks: two attributes on one line
+service "api" {
+  image = "api:1" run = "once"
+}

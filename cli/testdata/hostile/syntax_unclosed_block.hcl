@@ -1,0 +1,3 @@
+# attacks: a block whose closing brace never comes
+service "api" {
+  image = "api:1"

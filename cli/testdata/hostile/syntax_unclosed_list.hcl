@@ -1,0 +1,5 @@
+# attacks: a list whose closing bracket never comes
+service "api" {
+  image   = "api:1"
+  command = ["serve", "--port"
+}

@@ -1,0 +1,4 @@
+# attacks: an object whose closing brace never comes
+service "api" {
+  image = "api:1"
+  env = { A = "1"

@@ -1,0 +1,4 @@
+# attacks: a misspelt attribute name
+service "api" {
+  imgae = "api:1"
+}

@@ -1,0 +1,6 @@
+# attacks: build.context given a list
+service "api" {
+  build {
+    context = ["./api"]
+  }
+}

@@ -1,0 +1,5 @@
+# attacks: command given a map
+service "api" {
+  image = "api:1"
+  command = { a = "serve" }
+}

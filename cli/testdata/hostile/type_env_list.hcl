@@ -1,0 +1,5 @@
+# attacks: env given a list, not a map
+service "api" {
+  image = "api:1"
+  env = ["A=1"]
+}

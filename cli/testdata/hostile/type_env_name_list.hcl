@@ -1,0 +1,7 @@
+# attacks: environment.name given a list
+environment {
+  name = ["shop"]
+}
+service "api" {
+  image = "api:1"
+}

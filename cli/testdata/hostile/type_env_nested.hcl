@@ -1,0 +1,5 @@
+# attacks: an env value that is a list
+service "api" {
+  image = "api:1"
+  env = { A = ["1"] }
+}

@@ -1,0 +1,4 @@
+# attacks: image given null
+service "api" {
+  image = null
+}

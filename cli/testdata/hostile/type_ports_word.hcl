@@ -1,0 +1,5 @@
+# attacks: a port number given as a word
+service "api" {
+  image = "api:1"
+  ports = { http = "eighty" }
+}

@@ -1,0 +1,5 @@
+# attacks: run given a bool
+service "api" {
+  image = "api:1"
+  run = true
+}

@@ -1,0 +1,7 @@
+# attacks: environment.ttl given a bool
+environment {
+  ttl = true
+}
+service "api" {
+  image = "api:1"
+}

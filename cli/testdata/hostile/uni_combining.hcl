@@ -1,0 +1,4 @@
+# attacks: a service name with a combining acute accent
+service "ápi" {
+  image = "api:1"
+}

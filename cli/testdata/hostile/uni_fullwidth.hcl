@@ -1,0 +1,4 @@
+# attacks: a service name in fullwidth letters
+service "ａｐｉ" {
+  image = "api:1"
+}

@@ -1,0 +1,7 @@
+# attacks: a variable default that refers to itself
+variable "a" {
+  default = var.a
+}
+service "api" {
+  image = "api:1"
+}
