@@ -109,7 +109,11 @@ func TestStartObserveStopRemove(t *testing.T) {
 		Ports:      map[string]int{"admin": 9090, "http": 8080},
 		Published:  started.Published,
 		ProbeAddrs: map[string]string{"admin": ip + ":9090", "http": ip + ":8080"},
+		ImageID:    started.ImageID,
 	}}
+	if !strings.HasPrefix(started.ImageID, "sha256:") {
+		t.Errorf("Start: ImageID %q, want the image's sha256 ID", started.ImageID)
+	}
 	// Observe reads one list call, which has no start time and whole-second creation times.
 	if diff := cmp.Diff(want, observed, cmpopts.IgnoreFields(provisioner.Instance{}, "Created", "Started")); diff != "" {
 		t.Errorf("Observe (-want +got):\n%s", diff)
