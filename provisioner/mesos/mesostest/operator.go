@@ -24,24 +24,7 @@ func (m *Master) serveOperator(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		io.WriteString(w, msg)
 	}
-	m.mu.Lock()
-	f := m.faults
-	m.mu.Unlock()
-	switch {
-	case f.redirect != "":
-		w.Header().Set("Location", "//"+f.redirect+"/api/v1")
-		reply(http.StatusTemporaryRedirect, "")
-		return
-	case f.noLeader:
-		reply(http.StatusServiceUnavailable, "No leader elected")
-		return
-	case f.recovering:
-		reply(http.StatusServiceUnavailable, "Master has not finished recovery")
-		return
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		reply(http.StatusMethodNotAllowed, fmt.Sprintf("Expecting one of { 'POST' }, but received '%s'", r.Method))
+	if !m.gate(w, r, "/api/v1", reply) {
 		return
 	}
 	ct := rec.ContentType
@@ -238,4 +221,31 @@ func (m *Master) getAgentsLocked() *master.Response_GetAgents {
 		})
 	}
 	return out
+}
+
+// gate makes the checks that come first on both HTTP APIs, in the master's order: the fault
+// modes of a master that is not the leader or is recovering (mesos.md §5 items 2 and 3), then
+// POST as the only method (item 1). It answers the request itself when one fails.
+func (m *Master) gate(w http.ResponseWriter, r *http.Request, path string, reply func(int, string)) bool {
+	m.mu.Lock()
+	f := m.faults
+	m.mu.Unlock()
+	switch {
+	case f.redirect != "":
+		w.Header().Set("Location", "//"+f.redirect+path)
+		reply(http.StatusTemporaryRedirect, "")
+		return false
+	case f.noLeader:
+		reply(http.StatusServiceUnavailable, "No leader elected")
+		return false
+	case f.recovering:
+		reply(http.StatusServiceUnavailable, "Master has not finished recovery")
+		return false
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		reply(http.StatusMethodNotAllowed, fmt.Sprintf("Expecting one of { 'POST' }, but received '%s'", r.Method))
+		return false
+	}
+	return true
 }

@@ -33,24 +33,7 @@ func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(code)
 	}
-	m.mu.Lock()
-	f := m.faults
-	m.mu.Unlock()
-	switch {
-	case f.redirect != "":
-		w.Header().Set("Location", "//"+f.redirect+"/api/v1/scheduler")
-		reply(http.StatusTemporaryRedirect, "")
-		return
-	case f.noLeader:
-		reply(http.StatusServiceUnavailable, "No leader elected")
-		return
-	case f.recovering:
-		reply(http.StatusServiceUnavailable, "Master has not finished recovery")
-		return
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		reply(http.StatusMethodNotAllowed, fmt.Sprintf("Expecting one of { 'POST' }, but received '%s'", r.Method))
+	if !m.gate(w, r, "/api/v1/scheduler", reply) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
