@@ -30,19 +30,11 @@ func envCommand() *urfave.Command {
 			default:
 				return usageErr("--format %q: want dotenv, json or shell", format)
 			}
-			name, _, err := envArg(c, false)
-			if err != nil {
-				return err
-			}
-			b, err := openBackend(c.Context, c)
+			name, b, insts, err := openEnv(c)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			insts, err := observeEnv(c.Context, b, name)
-			if err != nil {
-				return err
-			}
 			return renderEndpoints(c.App.Writer, name, insts, format)
 		},
 	}

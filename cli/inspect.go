@@ -115,6 +115,25 @@ func envArg(c *urfave.Context, extra bool) (string, []string, error) {
 	return args[0], args[1:], nil
 }
 
+// openEnv reads the one NAME argument of status and env, opens the backend and observes that
+// environment. The caller closes the backend.
+func openEnv(c *urfave.Context) (string, provisioner.Backend, []provisioner.Instance, error) {
+	name, _, err := envArg(c, false)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	b, err := openBackend(c.Context, c)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	insts, err := observeEnv(c.Context, b, name)
+	if err != nil {
+		b.Close()
+		return "", nil, nil, err
+	}
+	return name, b, insts, nil
+}
+
 // observeEnv reads one environment's instances; an environment with nothing is an error.
 func observeEnv(ctx context.Context, b provisioner.Backend, name string) ([]provisioner.Instance, error) {
 	insts, err := b.Observe(ctx, name)
@@ -143,19 +162,11 @@ func statusCommand() *urfave.Command {
 			if err != nil {
 				return err
 			}
-			name, _, err := envArg(c, false)
-			if err != nil {
-				return err
-			}
-			b, err := openBackend(c.Context, c)
+			name, b, insts, err := openEnv(c)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			insts, err := observeEnv(c.Context, b, name)
-			if err != nil {
-				return err
-			}
 			learnSecrets(c.Context, c, b, name, insts)
 			rows := statusRows(c.Context, b, insts)
 			if format == "json" {
