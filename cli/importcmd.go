@@ -16,7 +16,8 @@ import (
 // "import" in front of the subcommand.
 func importCommand() *urfave.Command {
 	outFlag := func() urfave.Flag {
-		return &urfave.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the environment file to `OUT` instead of stdout"}
+		// Not -o: everywhere else -o is text|json, and `-o json` must not quietly write a file named json.
+		return &urfave.StringFlag{Name: "out", Usage: "write the environment file to `FILE` instead of stdout"}
 	}
 	return &urfave.Command{
 		Name:  "import",
