@@ -11,7 +11,7 @@ import (
 	"github.com/envctl/envctl/compose"
 )
 
-// importCommand is `envctl import compose FILE [-o OUT]`. The -o flag lives on import itself
+// importCommand is `envctl import compose FILE [--out FILE]`. The --out flag lives on import itself
 // as well as on compose, because Main's interspersed moves every flag written after
 // "import" in front of the subcommand.
 func importCommand() *urfave.Command {
