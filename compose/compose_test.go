@@ -2,6 +2,7 @@ package compose
 
 import (
 	"errors"
+	"github.com/envctl/envctl/envs"
 	"strings"
 	"testing"
 	"time"
@@ -204,8 +205,8 @@ func TestUnits(t *testing.T) {
 	}
 	names := map[string]string{"Web_App": "web-app", "a.b": "a-b", "__x__": "x", "ok-1": "ok-1"}
 	for in, want := range names {
-		if got := dnsName(in); got != want {
-			t.Errorf("dnsName(%q) = %q, want %q", in, got, want)
+		if got := envs.DNSName(in); got != want {
+			t.Errorf("envs.DNSName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

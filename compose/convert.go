@@ -2,6 +2,7 @@ package compose
 
 import (
 	"fmt"
+	"github.com/envctl/envctl/envs"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -280,7 +281,7 @@ func (c *converter) convert(src []byte) error {
 
 	taken := map[string]string{}
 	for _, p := range svcPairs {
-		name := dnsName(p.key)
+		name := envs.DNSName(p.key)
 		if name == "" {
 			return c.errAt(p.k, "service %q: no DNS-safe name can be made of it", p.key)
 		}
@@ -323,39 +324,16 @@ func (c *converter) keys(n *yaml.Node) []string {
 // setProjectName settles environment.name: name:, else the directory, made DNS-safe.
 func (c *converter) setProjectName() {
 	if c.project != "" {
-		if n := dnsName(c.project); n != c.project {
+		if n := envs.DNSName(c.project); n != c.project {
 			c.warn(c.projectNode, "", fmt.Sprintf("project name %s becomes %s: envctl environment names are DNS-safe", c.project, n))
 			c.project = n
 		}
 	} else {
-		c.project = dnsName(filepath.Base(c.dir))
+		c.project = envs.DNSName(filepath.Base(c.dir))
 	}
 	if c.project == "" {
 		c.project = "compose"
 	}
-}
-
-// dnsName makes s DNS-safe the way users expect: lowercase, "_", "." and other characters
-// become "-", runs of them one "-", trimmed, at most 63 characters.
-func dnsName(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	out := strings.Trim(b.String(), "-")
-	if len(out) > 63 {
-		out = strings.Trim(out[:63], "-")
-	}
-	return out
 }
 
 // service converts one service's keys.

@@ -24,9 +24,10 @@ func validDNSLabel(s string) bool {
 	return len(s) <= maxDNSLabel && dnsLabelRe.MatchString(s)
 }
 
-// sanitizeName turns a directory name into a DNS-safe environment name: lowercase, runs of
-// other characters become "-", trimmed to 63. It returns "envctl" when nothing is left.
-func sanitizeName(s string) string {
+// DNSName makes s DNS-safe the way users expect of a name: lowercase; any other characters
+// become "-", a run of them one "-"; trimmed of "-" and cut to 63 characters. It returns ""
+// when nothing is left. The compose importer uses it for service and project names.
+func DNSName(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
@@ -44,10 +45,16 @@ func sanitizeName(s string) string {
 	if len(out) > maxDNSLabel {
 		out = strings.Trim(out[:maxDNSLabel], "-")
 	}
-	if out == "" {
-		return "envctl"
-	}
 	return out
+}
+
+// sanitizeName turns a directory name into a DNS-safe environment name (DNSName), or
+// "envctl" when nothing is left.
+func sanitizeName(s string) string {
+	if out := DNSName(s); out != "" {
+		return out
+	}
+	return "envctl"
 }
 
 // suggest returns the candidate nearest to name when it is close enough to be a likely typo,
