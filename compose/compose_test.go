@@ -2,12 +2,13 @@ package compose
 
 import (
 	"errors"
-	"github.com/envctl/envctl/envs"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/envctl/envctl/envs"
 )
 
 // convert converts src as "docker-compose.yml" and returns the HCL and the notes as text.

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"fmt"
-	"github.com/envctl/envctl/envs"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/envctl/envctl/envs"
 )
 
 // Options adjusts the conversion.
