@@ -124,16 +124,33 @@ func checkNesting(src []byte, filename string) *hcl.Diagnostic {
 	// scan counts; FuzzQuickLimits holds the two together): only a file past a limit pays for
 	// the tokens, and only for those up to the place, to name it.
 	if !hasHeredoc(src) && utf8.Valid(src) {
-		_, _, _, over := quickLimits(src)
-		if over < 0 {
+		q := quickLimits(src)
+		if q.over < 0 && q.ops < MaxOperators {
 			return nil
 		}
-		src = src[:min(len(src), over+256)] // a margin: a token may end a little past "over"
+		if q.over >= 0 {
+			src = src[:min(len(src), q.over+256)] // a margin: a token may end a little past "over"
+		}
+		// Past the operator count the quick pass can only suspect (it counts every "-", also
+		// those in names): the exact scan reads the whole file.
 	}
 	toks, _ := hclsyntax.LexConfig(src, filename, hcl.Pos{Line: 1, Column: 1, Byte: 0})
 	depth, blocks := 0, 0
 	var items []int // per open bracket, brace or parenthesis: the commas seen in it so far
+	ops := []int{0} // per open bracket and the top level: the operators seen in it so far
 	for _, t := range toks {
+		if operatorTokens[t.Type] {
+			// A chain of binary operators is a tree as deep as it is long, which HCL's parser
+			// and evaluator walk recursively: 100,000 of them took half a second.
+			if ops[len(ops)-1]++; ops[len(ops)-1] >= MaxOperators {
+				return &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Expression too long",
+					Detail:   fmt.Sprintf("An expression here chains more than %d operators (the limit). Split it, for example with locals.", MaxOperators),
+					Subject:  rangePtr(t.Range),
+				}
+			}
+		}
 		if t.Type == hclsyntax.TokenComma && len(items) > 0 {
 			// Counted before parsing: HCL's parser is slow on a list of a hundred thousand.
 			if items[len(items)-1]++; items[len(items)-1] >= MaxElements {
@@ -148,9 +165,11 @@ func checkNesting(src []byte, filename string) *hcl.Diagnostic {
 		switch t.Type {
 		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen:
 			items = append(items, 0)
+			ops = append(ops, 0)
 		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen:
 			if len(items) > 0 {
 				items = items[:len(items)-1]
+				ops = ops[:len(ops)-1]
 			}
 		}
 		if t.Type == hclsyntax.TokenOBrace && depth == 0 {
@@ -520,3 +539,16 @@ func jsonDepth(s string) int {
 // MaxElements is the most items one list or object constructor may write out: 10,000.
 // Converting a long tuple to a list of strings costs far more than linear time in cty.
 const MaxElements = 10000
+
+// MaxOperators is the most binary operators one list, object, call, block body or file top
+// level may chain: 10,000. HCL builds a chain as a tree as deep as it is long.
+const MaxOperators = 10000
+
+// operatorTokens are the binary operators MaxOperators counts.
+var operatorTokens = map[hclsyntax.TokenType]bool{
+	hclsyntax.TokenPlus: true, hclsyntax.TokenMinus: true, hclsyntax.TokenStar: true,
+	hclsyntax.TokenSlash: true, hclsyntax.TokenPercent: true, hclsyntax.TokenAnd: true,
+	hclsyntax.TokenOr: true, hclsyntax.TokenEqualOp: true, hclsyntax.TokenNotEqual: true,
+	hclsyntax.TokenLessThan: true, hclsyntax.TokenLessThanEq: true,
+	hclsyntax.TokenGreaterThan: true, hclsyntax.TokenGreaterThanEq: true,
+}

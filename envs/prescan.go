@@ -12,15 +12,23 @@ import "bytes"
 //
 // over is the offset of the first byte where a limit is passed, or -1: the exact scan then
 // needs to lex only the file up to there to name the place.
-func quickLimits(src []byte) (depth, items, blocks, over int) {
-	over = -1
-	const (
-		kindBracket = iota
-		kindString
-		kindTemplate
-	)
-	type entry struct{ kind, items int }
+//
+// ops is the most operator characters met in one bracket (or the top level): at least the
+// token scan's operator count, and more where "-" or "*" stand in names or "=" assigns.
+func quickLimits(src []byte) quick {
+	type entry struct{ kind, items, ops int }
+	var q quick
+	q.over = -1
+	rootOps := 0
 	var stack []entry
+	countOp := func() {
+		n := &rootOps
+		if len(stack) > 0 {
+			n = &stack[len(stack)-1].ops
+		}
+		*n++
+		q.ops = max(q.ops, *n)
+	}
 	n := len(src)
 	for i := 0; i < n; i++ {
 		c := src[i]
@@ -35,9 +43,9 @@ func quickLimits(src []byte) (depth, items, blocks, over int) {
 					continue // "$${" and "%%{" are escapes for a literal "${" and "%{"
 				}
 				stack = append(stack, entry{kind: kindTemplate})
-				depth = max(depth, len(stack))
-				if over < 0 && depth > MaxNesting {
-					over = i
+				q.depth = max(q.depth, len(stack))
+				if q.over < 0 && q.depth > MaxNesting {
+					q.over = i
 				}
 				i++
 			}
@@ -55,12 +63,14 @@ func quickLimits(src []byte) (depth, items, blocks, over int) {
 				if j := bytes.Index(src[i+2:], []byte("*/")); j >= 0 {
 					i += j + 3
 				} else {
-					i = n
+					countOp() // no end: HCL lexes "/" and what follows as tokens
 				}
+			} else {
+				countOp()
 			}
 		case '{', '[', '(':
 			if c == '{' && len(stack) == 0 {
-				blocks++
+				q.blocks++
 			}
 			stack = append(stack, entry{kind: kindBracket})
 		case '}', ']', ')':
@@ -70,18 +80,33 @@ func quickLimits(src []byte) (depth, items, blocks, over int) {
 		case ',':
 			if len(stack) > 0 && stack[len(stack)-1].kind == kindBracket {
 				stack[len(stack)-1].items++
-				items = max(items, stack[len(stack)-1].items)
-				if over < 0 && items >= MaxElements {
-					over = i
+				q.items = max(q.items, stack[len(stack)-1].items)
+				if q.over < 0 && q.items >= MaxElements {
+					q.over = i
 				}
 			}
+		case '+', '-', '*', '%', '&', '|', '=', '!', '<', '>':
+			countOp()
 		}
-		depth = max(depth, len(stack))
-		if over < 0 && (depth > MaxNesting || blocks > MaxBlocks) {
-			over = i
+		q.depth = max(q.depth, len(stack))
+		if q.over < 0 && (q.depth > MaxNesting || q.blocks > MaxBlocks) {
+			q.over = i
 		}
 	}
-	return depth, items, blocks, over
+	return q
+}
+
+// The kinds of what quickLimits has open.
+const (
+	kindBracket = iota
+	kindString
+	kindTemplate
+)
+
+// quick is what quickLimits measures.
+type quick struct {
+	depth, items, blocks, ops int
+	over                      int // the offset where depth, items or blocks pass a limit, or -1
 }
 
 func lineEnd(src []byte, i int) int {

@@ -11,16 +11,21 @@ import (
 
 // exactLimits is what checkNesting's token scan measures, for comparison.
 func exactLimits(src []byte) (depth int) {
-	depth, _, _ = exactCounts(src)
+	depth, _, _, _ = exactCounts(src)
 	return depth
 }
 
 // exactCounts is checkNesting's token scan: depth, most items in one bracket, top-level blocks.
-func exactCounts(src []byte) (depth, items, blocks int) {
+func exactCounts(src []byte) (depth, items, blocks, ops int) {
 	toks, _ := hclsyntax.LexConfig(src, "x.hcl", hcl.InitialPos)
 	d := 0
 	var open []int
+	opsAt := []int{0}
 	for _, t := range toks {
+		if operatorTokens[t.Type] {
+			opsAt[len(opsAt)-1]++
+			ops = max(ops, opsAt[len(opsAt)-1])
+		}
 		switch t.Type {
 		case hclsyntax.TokenComma:
 			if len(open) > 0 {
@@ -32,9 +37,11 @@ func exactCounts(src []byte) (depth, items, blocks int) {
 				blocks++
 			}
 			open = append(open, 0)
+			opsAt = append(opsAt, 0)
 		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen:
 			if len(open) > 0 {
 				open = open[:len(open)-1]
+				opsAt = opsAt[:len(opsAt)-1]
 			}
 		}
 		switch t.Type {
@@ -49,7 +56,7 @@ func exactCounts(src []byte) (depth, items, blocks int) {
 			}
 		}
 	}
-	return depth, items, blocks
+	return depth, items, blocks, ops
 }
 
 // TestQuickLimitsMatchesTokens: the byte-level pass must never see less nesting than the
@@ -67,7 +74,7 @@ func TestQuickLimitsMatchesTokens(t *testing.T) {
 		"deep templates":     "locals {\n  x = " + strings.Repeat("\"${", 20) + "1" + strings.Repeat("}\"", 20) + "\n}\n",
 		"deep in string":     "locals {\n  x = \"${" + strings.Repeat("[\")\",", 30) + strings.Repeat("]", 30) + "}\"\n}\n",
 	} {
-		depth, _, _, _ := quickLimits([]byte(src))
+		depth := quickLimits([]byte(src)).depth
 		if want := exactLimits([]byte(src)); depth < want {
 			t.Errorf("%s: quick depth %d, token depth %d: the quick pass undercounts", name, depth, want)
 		}
@@ -76,7 +83,8 @@ func TestQuickLimitsMatchesTokens(t *testing.T) {
 
 func TestQuickLimitsCounts(t *testing.T) {
 	src := "a {\n}\nb \"x\" {\n  l = [1, 2, 3, \"4,5\"]\n}\n# c {\n"
-	depth, items, blocks, over := quickLimits([]byte(src))
+	q := quickLimits([]byte(src))
+	depth, items, blocks, over := q.depth, q.items, q.blocks, q.over
 	if over != -1 {
 		t.Errorf("over = %d for a file within every limit, want -1", over)
 	}
@@ -92,10 +100,10 @@ func FuzzQuickLimits(f *testing.F) {
 		if hasHeredoc(src) || !utf8.Valid(src) {
 			return // checkNesting sends these to the exact scan
 		}
-		depth, items, blocks, _ := quickLimits(src)
-		wd, wi, wb := exactCounts(src)
-		if depth < wd || items < wi || blocks < wb {
-			t.Errorf("quick (depth %d, items %d, blocks %d) < tokens (%d, %d, %d) for %q", depth, items, blocks, wd, wi, wb, src)
+		q := quickLimits(src)
+		wd, wi, wb, wo := exactCounts(src)
+		if q.depth < wd || q.items < wi || q.blocks < wb || q.ops < wo {
+			t.Errorf("quick (depth %d, items %d, blocks %d, ops %d) < tokens (%d, %d, %d, %d) for %q", q.depth, q.items, q.blocks, q.ops, wd, wi, wb, wo, src)
 		}
 	})
 }
