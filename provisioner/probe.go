@@ -155,7 +155,12 @@ func (p *prober) attemptOnce(ctx context.Context) (done bool, err error) {
 	if p.once {
 		cur, err := p.inspect(ctx)
 		if err != nil {
-			p.record(false, err.Error())
+			// An attempt cut off by the ready timeout or by the whole run's end says nothing
+			// about the service; recording it would replace the last real observation
+			// ("still running") in the blocked-by message with "context deadline exceeded".
+			if ctx.Err() == nil {
+				p.record(false, err.Error())
+			}
 			return false, nil
 		}
 		if cur.State != StateExited {
@@ -170,6 +175,9 @@ func (p *prober) attemptOnce(ctx context.Context) (done bool, err error) {
 		return false, p.exited(ctx, cur.ExitCode)
 	}
 	ok, detail := p.check(ctx)
+	if !ok && ctx.Err() != nil {
+		return false, nil // cut off, not an observation: see above
+	}
 	p.record(ok, detail)
 	if ok {
 		return true, nil

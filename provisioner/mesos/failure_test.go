@@ -66,7 +66,9 @@ service "job" {
 			hcl: `
 service "crash" {
   image   = var.img
-  command = ["--delay", "200ms", "--log", "giving up", "--exit", "4", "--http", "80"]
+  # Nothing ever listens on the port, so the TCP health check cannot pass: with --http
+  # the service listened for a moment before it exited and a loaded CI machine saw it ready.
+  command = ["--delay", "200ms", "--log", "giving up", "--exit", "4"]
   ports   = { http = 80 }
 }`,
 			service: "crash", reason: "exited with code 4 before it was ready", exitCode: 4, logLine: "giving up",
