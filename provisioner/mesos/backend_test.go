@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +81,39 @@ func TestUpDown(t *testing.T) {
 		}
 	}
 	waitNoContainers(t, m)
+}
+
+// TestExactStatus: a ready http block asking for 204 is ready on Mesos when the service answers
+// 204 (Mesos's own check passes on 200-399; envctl checks the exact status itself).
+func TestExactStatus(t *testing.T) {
+	img := testimage.NeedTestsvc(t)
+	_, url := double(t, mesostestOptions())
+	b := backend(t, url, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := uniqueEnv("status")
+	tg := target(t, fmt.Sprintf(`
+environment { name = %q }
+variable "img" { type = string }
+service "api" {
+  image   = var.img
+  command = ["--http", "8080", "--health-status", "204"]
+  ports   = { http = 8080 }
+  ready {
+    http {
+      port   = "http"
+      path   = "/healthz"
+      status = 204
+    }
+  }
+}`, name), time.Hour, "img="+img)
+	t.Cleanup(func() { down(t, b, name) })
+	res := up(t, ctx, b, tg)
+	if res.Err != nil {
+		t.Fatalf("up: %v", res.Err)
+	}
+	probes := res.Service("api").Probes
+	if n := len(probes); n == 0 || !probes[n-1].OK || !strings.Contains(probes[n-1].Detail, "HTTP 204") {
+		t.Errorf("probe results %+v, want the last to be envctl's GET answering 204", probes)
+	}
 }

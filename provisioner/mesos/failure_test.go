@@ -26,6 +26,7 @@ func TestFailures(t *testing.T) {
 		exitCode    int
 		probeDetail string // in one of the probe results, if set
 		logLine     string // in the error's log lines, if set
+		errText     string // in the error's text, if set
 	}{
 		{
 			name: "failing-health-check",
@@ -74,6 +75,42 @@ service "crash" {
 			service: "crash", reason: "exited with code 4 before it was ready", exitCode: 4, logLine: "giving up",
 		},
 		{
+			// Mesos's health check passes on any 200-399; the file asks for 204 exactly.
+			name: "status-mismatch",
+			hcl: `
+service "api" {
+  image   = var.img
+  command = ["--http", "8080"]
+  ports   = { http = 8080 }
+  ready {
+    http {
+      port   = "http"
+      path   = "/healthz"
+      status = 204
+    }
+    timeout = "3s"
+  }
+}`,
+			service: "api", reason: "did not become ready within 3s", exitCode: -1, probeDetail: "HTTP 200, want 204",
+		},
+		{
+			name: "status-mesos-cannot-check",
+			hcl: `
+service "api" {
+  image   = var.img
+  command = ["--http", "8080"]
+  ports   = { http = 8080 }
+  ready {
+    http {
+      port   = "http"
+      status = 401
+    }
+  }
+}`,
+			service: "api", reason: "failed to start", exitCode: -1,
+			errText: `ready http status = 401 cannot be checked on Mesos: its HTTP health checks count only 200-399 as healthy`,
+		},
+		{
 			name: "missing-image",
 			hcl: `
 service "ghost" {
@@ -109,6 +146,9 @@ service "ghost" {
 				if !found {
 					t.Errorf("probe results %+v: none failed with %q", se.Probes, tc.probeDetail)
 				}
+			}
+			if tc.errText != "" && !strings.Contains(res.Err.Error(), tc.errText) {
+				t.Errorf("error %q, want it to say %q", res.Err, tc.errText)
 			}
 			if tc.logLine != "" && !strings.Contains(strings.Join(se.Logs, "\n"), tc.logLine) {
 				t.Errorf("log lines %q, want one with %q", se.Logs, tc.logLine)

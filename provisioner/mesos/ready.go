@@ -88,6 +88,7 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 		}
 	}
 	for {
+		var poll <-chan time.Time
 		v, ch, err := b.watch(ctx, inst)
 		switch {
 		case errors.Is(err, errTaskNotFound):
@@ -133,10 +134,26 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 						}
 					}
 				case v.hasCheck:
+					healthy := v.status.Healthy != nil && v.status.GetHealthy()
 					if n := len(v.health); n > 0 && v.health[n-1].OK {
-						return nil
+						healthy = true
 					}
-					if v.status.Healthy != nil && v.status.GetHealthy() {
+					switch {
+					case !healthy:
+					case exactStatus(rs):
+						// Mesos passed any 200-399; the file asked for one status. envctl checks
+						// it itself through the published port (an HTTP answer, unlike a TCP
+						// accept, cannot come from the Docker port proxy), every poll.
+						if ok, detail := provisioner.ProbeOnce(ctx, b, inst, rs); ok {
+							rep(provisioner.ProbeResult{At: time.Now(), OK: true, Detail: "Mesos health check passed; " + detail})
+							return nil
+						} else if ctx.Err() == nil {
+							rep(provisioner.ProbeResult{At: time.Now(), Detail: "Mesos health check passed; " + detail})
+						}
+						poll = time.After(pollInterval)
+					case len(v.health) > 0:
+						return nil
+					default:
 						rep(provisioner.ProbeResult{At: time.Now(), OK: true, Detail: "Mesos health check passed"})
 						return nil
 					}
@@ -146,7 +163,6 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 				}
 			}
 		}
-		var poll <-chan time.Time
 		if re != nil {
 			poll = time.After(pollInterval)
 		}
@@ -184,4 +200,10 @@ func (b *Backend) ended(ctx context.Context, inst provisioner.Instance, v taskVi
 		reason = "ended before it was ready: " + describe(st)
 	}
 	return &provisioner.ServiceError{Service: inst.Service, Reason: reason, ExitCode: code, Probes: history, Logs: b.tail(ctx, inst)}
+}
+
+// exactStatus tells whether rs asks for an HTTP status that a Mesos health check alone does not
+// prove: any status but the default, which Mesos's 200-399 covers as Docker's probe would not.
+func exactStatus(rs provisioner.ReadySpec) bool {
+	return rs.Kind == provisioner.ProbeHTTP && rs.Status != 0 && rs.Status != 200
 }
