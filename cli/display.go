@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -182,11 +183,24 @@ type liveProgress struct {
 	now  func() time.Time
 	p    *mpb.Progress
 
-	mu     sync.Mutex // guards lines, byName, notes, closed and every line's fields (not bar)
+	mu     sync.Mutex // guards lines, byName, notes, closed, the view and every line's fields
 	lines  []*liveLine
 	byName map[string]*liveLine
 	notes  []string // waiting for the feeder to hand them to mpb
 	closed bool
+
+	// maxRows is how many rows the display may take: the terminal's height, less one for the
+	// cursor. More lines than that would scroll off the top while mpb redraws, so the display
+	// then shows the lines that matter most and one row that counts the rest.
+	maxRows int
+	version int   // bumped by every change of a line's phase or of the lines
+	view    []int // the lines shown, by index, when condensed; for version viewOf
+	viewOf  int
+	more    string // the row that counts the lines not shown
+
+	// slots are mpb's bars: slot i draws row i of the view. Only the feeder touches them,
+	// and close once the feeder has ended.
+	slots []*mpb.Bar
 
 	wake chan struct{} // capacity 1: new lines wait for a bar; a send never blocks
 	stop chan struct{} // closed by close: the feeder ends
@@ -203,8 +217,6 @@ type liveLine struct {
 	since   time.Time     // when the current activity (creating..probing, removing) began
 	outcome string        // ready/kept/failed/skipped text, kept when a rollback removes it
 	icon    string        // the outcome's icon
-	queued  bool          // a bar was asked for
-	bar     *mpb.Bar      // set by the feeder; read by close after the feeder ended
 }
 
 func newLiveProgress(w io.Writer, services []string, deps map[string][]string, width int, now func() time.Time) *liveProgress {
@@ -218,8 +230,11 @@ func newLiveProgress(w io.Writer, services []string, deps map[string][]string, w
 		stop:   make(chan struct{}),
 		fed:    make(chan struct{}),
 	}
+	con := newConsole(w, width)
+	_, height, _ := con.GetTermSize()
+	d.maxRows = max(height-1, 2)
 	d.p = mpb.New(
-		mpb.WithConsoleWriter(newConsole(w, width)),
+		mpb.WithConsoleWriter(con),
 		mpb.WithRefreshRate(refreshRate),
 		mpb.WithAutoRefresh(),
 		mpb.WithWidth(width),
@@ -263,6 +278,7 @@ func (d *liveProgress) line(name string) *liveLine {
 		l = &liveLine{name: name}
 		d.byName[name] = l
 		d.lines = append(d.lines, l)
+		d.version++
 	}
 	return l
 }
@@ -276,6 +292,9 @@ func (d *liveProgress) event(ev provisioner.Event) {
 	l, known := d.byName[ev.Service]
 	if !known {
 		l = d.line(ev.Service)
+	}
+	if l.phase != ev.Phase {
+		d.version++
 	}
 	l.apply(ev)
 	d.mu.Unlock()
@@ -352,27 +371,21 @@ func (d *liveProgress) feed() {
 	}
 }
 
-// addBars adds a bar for every line that has none, in line order (mpb draws bars in the order
+// addBars adds the bars for new rows: one a line, up to maxRows (mpb draws bars in the order
 // they were added).
 func (d *liveProgress) addBars() {
 	d.mu.Lock()
-	var todo []*liveLine
-	for _, l := range d.lines {
-		if !l.queued {
-			l.queued = true
-			todo = append(todo, l)
-		}
-	}
+	want := min(len(d.lines), d.maxRows)
 	d.mu.Unlock()
-	for _, l := range todo {
+	for i := len(d.slots); i < want; i++ {
 		b, err := d.p.Add(0, mpb.NopStyle().Build(), mpb.BarFillerTrim(),
 			mpb.PrependDecorators(decor.Any(func(st decor.Statistics) string {
-				return d.render(l, st.AvailableWidth)
+				return d.render(i, st.AvailableWidth)
 			})))
 		if err != nil {
 			return // the display is shut down (its output failed): nothing more to draw
 		}
-		l.bar = b
+		d.slots = append(d.slots, b)
 	}
 }
 
@@ -390,15 +403,92 @@ func (d *liveProgress) writeNotes() {
 	}
 }
 
-// render is one line's text for the current state, fitted to width.
-func (d *liveProgress) render(l *liveLine, width int) string {
+// render is the text of row i for the current state, fitted to width.
+func (d *liveProgress) render(i int, width int) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(d.lines) > d.maxRows {
+		view, more := d.condensed()
+		if i >= len(view) {
+			return runewidth.Truncate(more, max(width-1, 0), "…")
+		}
+		i = view[i]
+	}
+	if i >= len(d.lines) {
+		return ""
+	}
+	l := d.lines[i]
 	nameWidth := 0
 	for _, o := range d.lines {
 		nameWidth = max(nameWidth, runewidth.StringWidth(o.name))
 	}
 	return lineText(l, d.waitingFor(l), min(nameWidth, 24), width, d.now())
+}
+
+// condensed chooses, when the lines outnumber the rows, which lines to show (in their order)
+// and the text of the row counting the others. What a person watches for comes first: failures,
+// then the work under way, then what waits; finished lines fill the rest. d.mu must be held.
+func (d *liveProgress) condensed() ([]int, string) {
+	if d.view != nil && d.viewOf == d.version {
+		return d.view, d.more
+	}
+	idx := make([]int, len(d.lines))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return lineRank(d.lines[idx[a]]) < lineRank(d.lines[idx[b]]) })
+	shown := append([]int(nil), idx[:d.maxRows-1]...)
+	sort.Ints(shown)
+	counts := map[string]int{}
+	for _, i := range idx[d.maxRows-1:] {
+		counts[lineGroup(d.lines[i])]++
+	}
+	var parts []string
+	for _, g := range lineGroups {
+		if n := counts[g]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, g))
+		}
+	}
+	d.view, d.viewOf = shown, d.version
+	d.more = fmt.Sprintf("… %d more: %s", len(idx)-len(shown), strings.Join(parts, ", "))
+	return d.view, d.more
+}
+
+// lineGroups are the states the condensed row counts, in the order it names them.
+var lineGroups = []string{"failed", "starting", "removing", "waiting", "ready", "skipped", "removed"}
+
+// lineGroup is the state a line counts as in the condensed row.
+func lineGroup(l *liveLine) string {
+	switch l.phase {
+	case provisioner.PhaseFailed:
+		return "failed"
+	case provisioner.PhaseCreating, provisioner.PhaseProbing:
+		return "starting"
+	case provisioner.PhaseRemoving:
+		return "removing"
+	case "", provisioner.PhaseWaiting:
+		return "waiting"
+	case provisioner.PhaseReady, provisioner.PhaseKept:
+		return "ready"
+	case provisioner.PhaseSkipped:
+		return "skipped"
+	case provisioner.PhaseRemoved:
+		return "removed"
+	}
+	return "waiting"
+}
+
+// lineRank orders lines for the condensed view: lower is shown first.
+func lineRank(l *liveLine) int {
+	switch lineGroup(l) {
+	case "failed":
+		return 0
+	case "starting", "removing":
+		return 1
+	case "waiting":
+		return 2
+	}
+	return 3
 }
 
 // waitingFor names the dependencies of l that are not ready yet, in declaration order; with no
@@ -431,14 +521,9 @@ func (d *liveProgress) close(summary string) {
 	<-d.fed
 	d.addBars() // lines and notes that came after the feeder's last look
 	d.writeNotes()
-	d.mu.Lock()
-	lines := d.lines
-	d.mu.Unlock()
-	for _, l := range lines {
-		if l.bar != nil {
-			// Aborted without drop: mpb draws the bar's last frame and keeps it on screen.
-			l.bar.Abort(false)
-		}
+	for _, b := range d.slots {
+		// Aborted without drop: mpb draws the bar's last frame and keeps it on screen.
+		b.Abort(false)
 	}
 	// Wait renders the final frame and ends every goroutine of mpb's: after it, the output
 	// is ours alone.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -484,6 +485,56 @@ func TestLiveDisplayNarrowTerminal(t *testing.T) {
 		if n := utf8.RuneCountInString(l); n >= cols {
 			t.Errorf("line %q: got %d columns, want fewer than %d", l, n, cols)
 		}
+	}
+}
+
+// TestLiveDisplayCondensed: more services than the terminal has rows. The display keeps to the
+// screen (nothing scrolls off the top while it redraws), shows failures, work under way and
+// waiting lines before finished ones, and counts the rest on its last row.
+func TestLiveDisplayCondensed(t *testing.T) {
+	tm := openTerm(t, 80, 8) // 7 rows: 6 lines and the count
+	clock := &fakeClock{now: t0}
+	var services []string
+	for i := 1; i <= 12; i++ {
+		services = append(services, fmt.Sprintf("s%02d", i))
+	}
+	d := newLiveProgress(tm.tty, services, nil, 80, clock.Now)
+	tm.waitScreen("6 pending lines and the count", func(s []string) bool {
+		return len(s) == 7 && lineOf(s, "s01") != "" && lineOf(s, "s06") != "" && s[6] == "… 6 more: 6 waiting"
+	})
+	for i := 1; i <= 9; i++ {
+		d.event(provisioner.Event{Service: services[i-1], Phase: provisioner.PhaseReady, Elapsed: time.Second, Time: at(time.Second)})
+	}
+	d.event(provisioner.Event{Service: "s10", Phase: provisioner.PhaseProbing, Attempt: 3, Detail: "refused", Time: at(time.Second)})
+	d.event(provisioner.Event{Service: "s11", Phase: provisioner.PhaseFailed, Detail: "exited 2", Time: at(time.Second)})
+	clock.set(at(1500 * time.Millisecond))
+	want := []string{
+		"✔ s01  ready 1s",
+		"✔ s02  ready 1s",
+		"✔ s03  ready 1s",
+		"⠴ s10  probing (attempt 3: refused)  0.5s",
+		"✘ s11  failed: exited 2",
+		"· s12  pending",
+		"… 6 more: 6 ready",
+	}
+	tm.waitScreen("the failure, the probe and the waiting line first", func(s []string) bool { return cmp.Equal(s, want) })
+
+	// A line under way takes the place of a finished one, in the services' order.
+	d.event(provisioner.Event{Service: "s12", Phase: provisioner.PhaseCreating, Time: at(1500 * time.Millisecond)})
+	d.event(provisioner.Event{Service: "s10", Phase: provisioner.PhaseReady, Elapsed: 2 * time.Second, Time: at(2 * time.Second)})
+	closeAndCheckQuiet(t, tm, d, "done")
+	want = []string{
+		"✔ s01  ready 1s",
+		"✔ s02  ready 1s",
+		"✔ s03  ready 1s",
+		"✔ s04  ready 1s",
+		"✘ s11  failed: exited 2",
+		"⠋ s12  creating  0.0s",
+		"… 6 more: 6 ready",
+		"done",
+	}
+	if diff := cmp.Diff(want, tm.screen()); diff != "" {
+		t.Errorf("final screen (-want +got):\n%s", diff)
 	}
 }
 
