@@ -27,17 +27,23 @@ func fileFlags() []urfave.Flag {
 // loadEnv loads the environment file the flags select. Diagnostics are printed to stderr, all
 // of them; any error among them ends the command with exit code 2.
 func loadEnv(c *urfave.Context) (*envs.Environment, error) {
+	return loadEnvNamed(c, "")
+}
+
+// loadEnvNamed is loadEnv with a suffix for the environment's name (envs.Options.NameSuffix).
+func loadEnvNamed(c *urfave.Context, nameSuffix string) (*envs.Environment, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
 	env, files, diags := envs.Load(envs.Options{
-		Paths:    c.StringSlice("file"),
-		Dir:      wd,
-		Name:     c.String("name"),
-		Vars:     c.StringSlice("var"),
-		VarFiles: c.StringSlice("var-file"),
-		Environ:  os.Environ(),
+		Paths:      c.StringSlice("file"),
+		Dir:        wd,
+		Name:       c.String("name"),
+		NameSuffix: nameSuffix,
+		Vars:       c.StringSlice("var"),
+		VarFiles:   c.StringSlice("var-file"),
+		Environ:    os.Environ(),
 	})
 	if env != nil {
 		redactorOf(c).add(env.Sensitive...)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -30,8 +32,12 @@ func runCommand() *urfave.Command {
 		Name:      "run",
 		Usage:     "up, run CMD with the endpoints in its environment, down; exit with CMD's status",
 		ArgsUsage: "-- CMD [ARGS...]",
+		Description: "Each run brings up an environment of its own, named after the file's with a random\n" +
+			"suffix (shop-3fa2c1), so runs of one file side by side never share or remove each other's;\n" +
+			"$ENVCTL_ENV tells CMD the name. --name NAME uses NAME as it is. --keep leaves the environment\n" +
+			"up under the file's own name, where the next run --keep finds it and starts only what changed.",
 		Flags: append(upFlags(runTTL),
-			&urfave.BoolFlag{Name: "keep", Usage: "leave the environment up after CMD (it still expires with its TTL)"},
+			&urfave.BoolFlag{Name: "keep", Usage: "leave the environment up after CMD, under the file's own name, for the next run --keep to use again (it still expires with its TTL)"},
 		),
 		Action: func(c *urfave.Context) error {
 			argv := c.Args().Slice()
@@ -50,7 +56,16 @@ func runCommand() *urfave.Command {
 			})
 			self = in
 			defer in.Stop()
-			res, b, err := bringUp(c, in)
+			// Without --name, each run gets an environment of its own (NAME-xxxxxx): two jobs
+			// of one file on one host — CI shards, two checkouts — must never share one, and a
+			// run must never remove an environment that someone brought up with `up`. --keep
+			// asks for the environment to outlive the run, to be used again: it keeps the
+			// file's name, so the next run with --keep finds it.
+			suffix := ""
+			if !c.IsSet("name") && !c.Bool("keep") {
+				suffix = runSuffix()
+			}
+			res, b, err := bringUp(c, in, suffix)
 			if b != nil {
 				defer b.Close()
 			}
@@ -161,4 +176,15 @@ func stopCmd(cmd *exec.Cmd) {
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// runSuffix is 6 random hex digits: 16.7 million names, so two runs at once on one host meet
+// only by a chance that does not matter.
+func runSuffix() string {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on Linux; should it, the clock still tells runs apart.
+		return fmt.Sprintf("%06x", time.Now().UnixNano()&0xffffff)
+	}
+	return hex.EncodeToString(b[:])
 }

@@ -47,7 +47,7 @@ func upCommand() *urfave.Command {
 			if c.NArg() > 0 {
 				return usageErr("up takes no arguments (use -f to name the file, --name to name the environment)")
 			}
-			_, b, err := bringUp(c, nil)
+			_, b, err := bringUp(c, nil, "")
 			if b != nil {
 				b.Close()
 			}
@@ -94,8 +94,8 @@ func readUpSettings(c *urfave.Context, env *envs.Environment) (upSettings, error
 // bringUp is up: load, connect, sweep expired environments, prepare images, plan, apply, and
 // report. It returns the backend (to be closed by the caller) so run can go on using it.
 // in, if not nil, is the caller's interrupt watcher (run keeps one across up, CMD and down).
-func bringUp(c *urfave.Context, in *interrupts) (*provisioner.Result, provisioner.Backend, error) {
-	env, err := loadEnv(c)
+func bringUp(c *urfave.Context, in *interrupts, nameSuffix string) (*provisioner.Result, provisioner.Backend, error) {
+	env, err := loadEnvNamed(c, nameSuffix)
 	if err != nil {
 		return nil, nil, err
 	}

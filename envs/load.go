@@ -400,8 +400,24 @@ func (l *loader) environment(blocks []blockIn) {
 		}
 		l.envName = sanitizeName(filepath.Base(dir))
 	}
+	if sfx := l.opts.NameSuffix; sfx != "" && l.opts.Name == "" && validDNSLabel(l.envName) {
+		// A short name gets the whole suffix added ("shop-0a1b2c"); a longer one is cut to make
+		// room, so that the suffix never makes a container name (ENV-SERVICE) too long where
+		// the name alone was not.
+		n := len(l.envName)
+		total := n + 1 + len(sfx)
+		if total > suffixedNameRoom {
+			total = max(n, suffixedNameRoom)
+		}
+		base := strings.TrimRight(l.envName[:max(total-1-len(sfx), 1)], "-")
+		l.envName = base + "-" + sfx
+	}
 	l.env.Name = l.envName
 }
+
+// suffixedNameRoom is how long a name with a run's suffix may grow to: up to it, the suffix is
+// added whole; beyond it, the name keeps its length.
+const suffixedNameRoom = 20
 
 // varCtx is the evaluation context of the environment block: variables and functions only,
 // because locals may themselves use environment.name.

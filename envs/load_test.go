@@ -341,17 +341,23 @@ func TestEnvironmentName(t *testing.T) {
 		flag string
 		vars []string
 		want string
+		sfx  string // NameSuffix
 	}{
-		{"from the directory", "My Project_2", svc, "", nil, "my-project-2"},
-		{"from the file", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "", nil, "shop"},
-		{"from a variable", "d", "variable \"n\" {\n  default = \"x\"\n}\nenvironment {\n  name = \"shop-${var.n}\"\n}\n" + svc, "", []string{"n=ci1"}, "shop-ci1"},
-		{"--name wins", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "pr-42", nil, "pr-42"},
-		{"locals see the name", "d", "environment {\n  name = \"shop\"\n}\nlocals {\n  img = \"x-${environment.name}\"\n}\nservice \"a\" {\n  image = local.img\n}\n", "", nil, "shop"},
+		{"from the directory", "My Project_2", svc, "", nil, "my-project-2", ""},
+		{"from the file", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "", nil, "shop", ""},
+		{"from a variable", "d", "variable \"n\" {\n  default = \"x\"\n}\nenvironment {\n  name = \"shop-${var.n}\"\n}\n" + svc, "", []string{"n=ci1"}, "shop-ci1", ""},
+		{"--name wins", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "pr-42", nil, "pr-42", ""},
+		{"locals see the name", "d", "environment {\n  name = \"shop\"\n}\nlocals {\n  img = \"x-${environment.name}\"\n}\nservice \"a\" {\n  image = local.img\n}\n", "", nil, "shop", ""},
+		{"a run's own name", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "", nil, "shop-0a1b2c", "0a1b2c"},
+		{"a run's own name from the directory", "My Project_2", svc, "", nil, "my-project-2-0a1b2c", "0a1b2c"},
+		{"--name is taken as it is", "d", "environment {\n  name = \"shop\"\n}\n" + svc, "pr-42", nil, "pr-42", "0a1b2c"},
+		{"a longer name keeps its length", "d", "environment {\n  name = \"" + strings.Repeat("ab-", 20) + "a\"\n}\n" + svc, "", nil, strings.Repeat("ab-", 17) + "ab-0a1b2c", "0a1b2c"},
+		{"a name of 18", "d", "environment {\n  name = \"shop-integration-1\"\n}\n" + svc, "", nil, "shop-integrat-0a1b2c", "0a1b2c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := writeFiles(t, map[string]string{filepath.Join(tt.dir, "envctl.hcl"): tt.src})
-			env, _, diags := Load(Options{Dir: filepath.Join(base, tt.dir), Name: tt.flag, Vars: tt.vars})
+			env, _, diags := Load(Options{Dir: filepath.Join(base, tt.dir), Name: tt.flag, Vars: tt.vars, NameSuffix: tt.sfx})
 			if diags.HasErrors() {
 				t.Fatalf("Load: %s", diagsString(diags))
 			}

@@ -17,6 +17,10 @@ type Options struct {
 	Dir string
 	// Name is --name: it overrides environment.name.
 	Name string
+	// NameSuffix, when set and Name is not, is appended to the environment's name as
+	// "-SUFFIX" (the name is shortened to fit 63 characters): `envctl run` gives each run an
+	// environment of its own, so two runs of one file never share one.
+	NameSuffix string
 	// Vars are the --var "K=V" values, in order; a later one wins. String-typed variables
 	// (and untyped ones) take V literally; any other type parses V as an HCL expression.
 	Vars []string
