@@ -32,7 +32,10 @@ test-faults: ## the fault suite (faults/): the real envctl against the real engi
 	$(GO) run ./internal/leakcheck -baseline .leakcheck-before
 
 bench: build examples ## run the benchmarks (not part of test)
-	$(GO) test -run '^$$' -bench . -benchmem ./graph/ ./envs/ ./provisioner/...
+	$(GO) test -run '^$$' -bench . -benchmem ./graph/ ./provisioner/...
+	@# The loader's goal is stated for one core (issue 2): -cpu 1, so cpu-ms/op is that core's
+	@# time and not also the second core's garbage collection.
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 3x ./envs/
 	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md $(BENCHFLAGS)
 
 fuzz: ## fuzz the loader and the graph for FUZZTIME each (default 30s)
