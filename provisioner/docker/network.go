@@ -126,12 +126,17 @@ func (b *Backend) ensureNetwork(ctx context.Context, env string, labels map[stri
 		})
 		return err
 	})
-	if err != nil && !cerrdefs.IsConflict(err) {
-		if strings.Contains(err.Error(), "non-overlapping IPv4 address pool") {
-			return "", fmt.Errorf("create network %s: %w (the engine's address pools are used up: by default "+
-				"they hold about 30 bridge networks; remove unused ones, e.g. `envctl gc`, `docker network prune`, "+
-				"or configure default-address-pools in daemon.json)", networkName(env), err)
+	if err != nil && poolsUsedUp(err) {
+		// The engine's pools hold about 30 bridge networks, each a /16 or /20: far fewer
+		// environments than a CI host runs. envctl then picks a small subnet itself.
+		created, err = b.createInOwnSubnet(cctx, env, labels)
+		if err != nil && !cerrdefs.IsConflict(err) {
+			return "", fmt.Errorf("create network %s: the engine's address pools are used up (by default "+
+				"they hold about 30 bridge networks) and %w; remove unused networks (`envctl gc`, `docker network prune`), "+
+				"give %s a larger range, or configure default-address-pools in daemon.json", networkName(env), err, SubnetPoolVar)
 		}
+	}
+	if err != nil && !cerrdefs.IsConflict(err) {
 		return "", fmt.Errorf("create network %s: %w", networkName(env), err)
 	}
 	// Re-list after a conflict (someone else won) and after a success (someone else may have
