@@ -223,10 +223,18 @@ func Need(t testing.TB) {
 	if needErr == nil {
 		return
 	}
+	SkipOrFail(t, "needs a Docker engine (%v)", needErr)
+}
+
+// SkipOrFail skips the test for the reason given, or fails it when the environment variable
+// CI is "true": CI must run every test, and a skip there would pass without testing anything.
+func SkipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	why := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and Docker is required: %v", needErr)
+		t.Fatalf("CI=true and this test cannot run: %s", why)
 	}
-	t.Skipf("skipping: needs a Docker engine (%v); with CI=true this fails instead", needErr)
+	t.Skipf("skipping: %s; with CI=true this fails instead", why)
 }
 
 // NeedTestsvc is Need followed by Testsvc; it fails the test if the image cannot be
