@@ -404,7 +404,7 @@ func (d *liveProgress) writeNotes() {
 }
 
 // render is the text of row i for the current state, fitted to width.
-func (d *liveProgress) render(i int, width int) string {
+func (d *liveProgress) render(i, width int) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.lines) > d.maxRows {

@@ -144,11 +144,12 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 						// Mesos passed any 200-399; the file asked for one status. envctl checks
 						// it itself through the published port (an HTTP answer, unlike a TCP
 						// accept, cannot come from the Docker port proxy), every poll.
-						if ok, detail := provisioner.ProbeOnce(ctx, b, inst, rs); ok {
-							rep(provisioner.ProbeResult{At: time.Now(), OK: true, Detail: "Mesos health check passed; " + detail})
+						ok, detail := provisioner.ProbeOnce(ctx, b, inst, rs)
+						if ok || ctx.Err() == nil { // an attempt cut off by the deadline is no observation
+							rep(provisioner.ProbeResult{At: time.Now(), OK: ok, Detail: "Mesos health check passed; " + detail})
+						}
+						if ok {
 							return nil
-						} else if ctx.Err() == nil {
-							rep(provisioner.ProbeResult{At: time.Now(), Detail: "Mesos health check passed; " + detail})
 						}
 						poll = time.After(pollInterval)
 					case len(v.health) > 0:
