@@ -258,3 +258,56 @@ func NeedBuild(t testing.TB, name, pkg string) string {
 	}
 	return ref
 }
+
+var (
+	envctlOnce sync.Once
+	envctlPath string
+	envctlErr  error
+)
+
+// StaticEnvctl builds envctl itself as a static linux binary (CGO_ENABLED=0), once per
+// process, and returns its path: what a released envctl is, and what the engine's FROM scratch
+// containers can run. A test binary cannot stand in for it: with cgo available it is
+// dynamically linked. The binary lives in a directory of its own under the temporary
+// directory, named by content and renamed into place, so concurrent test processes share it.
+func StaticEnvctl(ctx context.Context) (string, error) {
+	envctlOnce.Do(func() {
+		root, err := moduleRoot(ctx)
+		if err != nil {
+			envctlErr = err
+			return
+		}
+		dir := filepath.Join(os.TempDir(), "envctl-testimage-bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			envctlErr = fmt.Errorf("testimage: %w", err)
+			return
+		}
+		tmp, err := os.CreateTemp(dir, "envctl-*.tmp")
+		if err != nil {
+			envctlErr = fmt.Errorf("testimage: %w", err)
+			return
+		}
+		tmp.Close()
+		defer os.Remove(tmp.Name())
+		gobuild := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+			"-ldflags=-s -w", "-o", tmp.Name(), ".")
+		gobuild.Dir = root
+		gobuild.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOFLAGS=")
+		if out, err := gobuild.CombinedOutput(); err != nil {
+			envctlErr = fmt.Errorf("testimage: go build envctl: %v\n%s", err, out)
+			return
+		}
+		content, err := os.ReadFile(tmp.Name())
+		if err != nil {
+			envctlErr = fmt.Errorf("testimage: %w", err)
+			return
+		}
+		sum := sha256.Sum256(content)
+		// Named by content: a rebuild of the same code replaces the file with itself.
+		envctlPath = filepath.Join(dir, "envctl-"+hex.EncodeToString(sum[:])[:12])
+		if err := os.Rename(tmp.Name(), envctlPath); err != nil {
+			envctlErr = fmt.Errorf("testimage: %w", err)
+		}
+	})
+	return envctlPath, envctlErr
+}

@@ -14,4 +14,8 @@
 // Every request to the engine runs under its own timeout (see callTimeout), so that a wedged
 // engine fails a command instead of hanging it; only the streaming calls (followed logs, image
 // pulls and builds) run as long as the caller's context allows.
+// envctl's own code sometimes has to run next to the services, inside the engine's network
+// (see AgentBinary and AgentImage): it runs from an image FROM scratch that the engine builds
+// from a static linux envctl binary, so no registry and no tools in the services' images are
+// needed.
 package docker

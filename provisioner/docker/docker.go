@@ -62,6 +62,13 @@ type apiClient interface {
 	ImageBuild(ctx context.Context, buildContext io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
 	ImageInspect(ctx context.Context, imageID string, inspectOpts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImagePull(ctx context.Context, refStr string, options image.PullOptions) (io.ReadCloser, error)
+	ImageRemove(ctx context.Context, imageID string, options image.RemoveOptions) ([]image.DeleteResponse, error)
+	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
+
+	ServerVersion(ctx context.Context) (types.Version, error)
+	ContainerAttach(ctx context.Context, containerID string, options container.AttachOptions) (types.HijackedResponse, error)
+	NetworkConnect(ctx context.Context, networkID, containerID string, config *network.EndpointSettings) error
+	NetworkDisconnect(ctx context.Context, networkID, containerID string, force bool) error
 }
 
 // Backend runs services as containers on one Docker Engine. It is safe for concurrent use.
@@ -74,6 +81,12 @@ type Backend struct {
 	// per environment a process touches is a negligible cost.
 	envMu    sync.Mutex
 	envLocks map[string]*sync.Mutex
+
+	// archOnce guards arch, the engine's architecture once asked (EngineArch);
+	// agentImageMu serialises AgentImage's look-up and build.
+	archOnce     sync.Mutex
+	arch         string
+	agentImageMu sync.Mutex
 }
 
 var (
