@@ -118,7 +118,10 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *urfave.App {
 	for _, cmd := range app.Commands {
 		// Global flags are accepted after the command name too (envctl ls --backend mesos),
 		// as design.md §3 promises "on every command".
-		cmd.Flags = append(cmd.Flags, globalFlags()...)
+		// These copies carry no default and no environment variable: a command-level value is
+		// one written after the command, and global() falls back to the application's flags
+		// (flag, then environment, then default) otherwise, so none written before is ignored.
+		cmd.Flags = append(cmd.Flags, commandGlobalFlags()...)
 		cmd.Before = checkGlobalFlags
 		cmd.OnUsageError = func(c *urfave.Context, err error, _ bool) error {
 			return usageErr("%s: %v (see envctl %s --help)", c.Command.Name, err, c.Command.Name)
@@ -140,6 +143,42 @@ func globalFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "mesos-principal", EnvVars: []string{"ENVCTL_MESOS_PRINCIPAL"}, Usage: "principal for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "mesos-secret", EnvVars: []string{"ENVCTL_MESOS_SECRET"}, Usage: "secret for the Mesos master's HTTP basic authentication"},
 	}
+}
+
+// commandGlobalFlags are globalFlags as a command accepts them after its name: without
+// default or environment variable, so that IsSet at the command level means "written there".
+func commandGlobalFlags() []urfave.Flag {
+	fs := globalFlags()
+	for _, f := range fs {
+		sf := f.(*urfave.StringFlag)
+		if sf.Value != "" {
+			sf.Usage += " (default: " + sf.Value + ")"
+		}
+		if len(sf.EnvVars) > 0 {
+			sf.Usage += " [$" + strings.Join(sf.EnvVars, ", $") + "]"
+		}
+		sf.Value, sf.EnvVars = "", nil
+	}
+	return fs
+}
+
+// global is the value of a global flag: written after the command (or a subcommand), else
+// written before it, else its environment variable, else its default. c.String alone would
+// read the command's own copy of the flag and ignore `envctl --backend mesos up`.
+func global(c *urfave.Context, name string) string {
+	// Innermost first: a command's copy is set only when written after it; the application's
+	// flag is set when written before the command or given by its environment variable.
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx.String(name)
+		}
+	}
+	for _, f := range globalFlags() {
+		if sf := f.(*urfave.StringFlag); sf.Name == name {
+			return sf.Value
+		}
+	}
+	return ""
 }
 
 // outputFlag is -o on every command that reports.
@@ -166,10 +205,11 @@ func checkGlobalFlags(c *urfave.Context) error {
 	if err := checkClock(); err != nil { // ENVCTL_NOW, see clock.go
 		return err
 	}
-	if _, ok := backends[c.String("backend")]; !ok {
-		return usageErr("--backend %q: unknown backend; choose one of %s", c.String("backend"), backendNames())
+	backend := global(c, "backend")
+	if _, ok := backends[backend]; !ok {
+		return usageErr("--backend %q: unknown backend; choose one of %s", backend, backendNames())
 	}
-	if c.String("backend") == "mesos" && c.String("mesos-master") == "" {
+	if backend == "mesos" && global(c, "mesos-master") == "" {
 		return usageErr("--backend mesos needs --mesos-master http://HOST:PORT (or ENVCTL_MESOS_MASTER)")
 	}
 	return nil

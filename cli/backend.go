@@ -26,7 +26,7 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 		return docker.New(ctx)
 	},
 	"mesos": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
-		return mesos.New(ctx, mesos.Options{Master: c.String("mesos-master"), Principal: c.String("mesos-principal"), Secret: c.String("mesos-secret")})
+		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret")})
 	},
 }
 
@@ -42,7 +42,7 @@ func backendNames() string {
 // openBackend connects to the backend that --backend names. An unknown name is a usage error;
 // a backend that does not answer is exit code 3.
 func openBackend(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
-	name := c.String("backend")
+	name := global(c, "backend")
 	open, ok := backends[name]
 	if !ok {
 		return nil, usageErr("--backend %q: unknown backend; choose one of %s", name, backendNames())

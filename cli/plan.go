@@ -47,7 +47,7 @@ func planCommand() *urfave.Command {
 			if note != "" {
 				fmt.Fprintln(c.App.ErrWriter, note)
 			}
-			view, err := buildPlanView(env, target, plan, c.String("backend"))
+			view, err := buildPlanView(env, target, plan, global(c, "backend"))
 			if err != nil {
 				return err
 			}
