@@ -45,14 +45,28 @@ func envOf(fi mesospb.FrameworkInfo) string {
 }
 
 // agentAddr is where an agent is: its hostname (the address its tasks' host ports are on) and
-// its HTTP port (files API).
+// the address of its own HTTP API (files API). The two differ on many clusters, as on the
+// tests' real one: agents advertise the Docker bridge's gateway but listen on 127.0.0.1. The
+// API's address is the agent's libprocess PID, slave(1)@IP:PORT (mesos.md §2).
 type agentAddr struct {
 	hostname string
-	port     int32
+	api      string // host:port
 }
 
-func (a agentAddr) url() string {
-	return "http://" + net.JoinHostPort(a.hostname, strconv.Itoa(int(a.port)))
+func (a agentAddr) url() string { return "http://" + a.api }
+
+// agentAPI is the host:port of an agent's HTTP API: the address in its PID, else (a master that
+// leaves the PID out) its hostname and port.
+func agentAPI(pid, hostname string, port int32) string {
+	if _, addr, ok := strings.Cut(pid, "@"); ok {
+		if h, p, err := net.SplitHostPort(addr); err == nil && h != "" && p != "" {
+			return addr
+		}
+	}
+	if port == 0 {
+		port = 5051
+	}
+	return net.JoinHostPort(hostname, strconv.Itoa(int(port)))
 }
 
 func (b *Backend) agents(ctx context.Context) (map[string]agentAddr, error) {
@@ -62,11 +76,8 @@ func (b *Backend) agents(ctx context.Context) (map[string]agentAddr, error) {
 	}
 	out := map[string]agentAddr{}
 	for _, a := range resp.GetGetAgents().GetAgents() {
-		port := a.AgentInfo.GetPort()
-		if port == 0 {
-			port = 5051
-		}
-		out[a.AgentInfo.ID.GetValue()] = agentAddr{hostname: a.AgentInfo.Hostname, port: port}
+		out[a.AgentInfo.ID.GetValue()] = agentAddr{hostname: a.AgentInfo.Hostname,
+			api: agentAPI(a.GetPID(), a.AgentInfo.Hostname, a.AgentInfo.GetPort())}
 	}
 	return out, nil
 }

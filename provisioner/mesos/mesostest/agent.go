@@ -20,16 +20,19 @@ type agent struct {
 	n        int
 	id       string
 	hostname string // an address of this host that containers can reach too
-	port     int    // of its HTTP server (files API, /state)
-	network  string // its Docker bridge network, "" with NoDocker
-	workDir  string
-	total    res
-	used     res // by tasks
-	offered  res // in outstanding offers
-	lost     bool
-	runs     map[string]*taskRun // by framework ID + "/" + task ID
-	files    *http.Server
-	started  time.Time
+	ip       string // where its HTTP server listens: 127.0.0.1, not its hostname, as the
+	// agents of ../shared/mesos (and of many real clusters): a framework must find the agent's
+	// API through its PID, slave(1)@IP:PORT, never through its advertised hostname
+	port    int    // of its HTTP server (files API, /state)
+	network string // its Docker bridge network, "" with NoDocker
+	workDir string
+	total   res
+	used    res // by tasks
+	offered res // in outstanding offers
+	lost    bool
+	runs    map[string]*taskRun // by framework ID + "/" + task ID
+	files   *http.Server
+	started time.Time
 }
 
 func (a *agent) freeLocked() res { return a.total.minus(a.used).minus(a.offered) }
@@ -47,7 +50,7 @@ func (a *agent) infoLocked() mesos.AgentInfo {
 // host address, becomes the agent's hostname and the address its host ports
 // are published on), its sandbox root and its HTTP server.
 func (m *Master) newAgent(ctx context.Context, i int) (*agent, error) {
-	a := &agent{m: m, n: i, id: m.id + "-S" + strconv.Itoa(i), hostname: "127.0.0.1",
+	a := &agent{m: m, n: i, id: m.id + "-S" + strconv.Itoa(i), hostname: "127.0.0.1", ip: "127.0.0.1",
 		runs: map[string]*taskRun{}, started: time.Now()}
 	a.total = res{cpus: m.opt.CPUs, mem: m.opt.MemMB, disk: m.opt.DiskMB}
 	for _, p := range m.opt.Ports {
@@ -66,7 +69,7 @@ func (m *Master) newAgent(ctx context.Context, i int) (*agent, error) {
 		}
 		a.network, a.hostname = name, gw
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(a.hostname, "0"))
+	ln, err := net.Listen("tcp", net.JoinHostPort(a.ip, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("mesostest: agent %d: listen: %w", i, err)
 	}
@@ -84,7 +87,7 @@ func (m *Master) AgentURL(i int) string {
 		return ""
 	}
 	a := m.agents[i]
-	return "http://" + net.JoinHostPort(a.hostname, strconv.Itoa(a.port))
+	return "http://" + net.JoinHostPort(a.ip, strconv.Itoa(a.port))
 }
 
 // AgentHostname returns agent i's hostname: the address its tasks' host

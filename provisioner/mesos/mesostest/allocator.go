@@ -155,7 +155,7 @@ func (m *Master) offerProto(o *offer) mesos.Offer {
 		alloc = o.role
 	}
 	a := o.agent
-	host := a.hostname
+	host, ip := a.hostname, a.ip
 	path := "/slave(1)"
 	scheme := "http"
 	out := mesos.Offer{
@@ -163,7 +163,7 @@ func (m *Master) offerProto(o *offer) mesos.Offer {
 		FrameworkID: mesos.FrameworkID{Value: o.fw.id},
 		AgentID:     mesos.AgentID{Value: a.id},
 		Hostname:    a.hostname,
-		URL: &mesos.URL{Scheme: scheme, Address: mesos.Address{Hostname: &host, IP: &host, Port: int32(a.port)},
+		URL: &mesos.URL{Scheme: scheme, Address: mesos.Address{Hostname: &host, IP: &ip, Port: int32(a.port)},
 			Path: &path},
 		Resources:  o.res.toProto(alloc),
 		Attributes: a.attributes(),

@@ -207,7 +207,7 @@ func (m *Master) getAgentsLocked() *master.Response_GetAgents {
 		if a.lost {
 			continue
 		}
-		pid := fmt.Sprintf("slave(1)@%s:%d", a.hostname, a.port)
+		pid := fmt.Sprintf("slave(1)@%s:%d", a.ip, a.port)
 		var offered res
 		for _, o := range m.offers {
 			if o.agent == a {
