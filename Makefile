@@ -33,6 +33,8 @@ test-faults: ## the fault suite (faults/): the real envctl against the real engi
 
 bench: build examples ## run the benchmarks (not part of test)
 	$(GO) test -run '^$$' -bench . -benchmem ./graph/ ./provisioner/...
+	@# plan on 1,000 and 10,000 services: ns/service must stay flat (plan was quadratic once).
+	$(GO) test -run '^$$' -bench '^BenchmarkPlan$$' -benchmem -benchtime 3x ./cli/
 	@# The loader's goal is stated for one core (issue 2): -cpu 1, so cpu-ms/op is that core's
 	@# time and not also the second core's garbage collection.
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 3x ./envs/

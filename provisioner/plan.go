@@ -60,10 +60,18 @@ type Step struct {
 type Plan struct {
 	Env   string
 	Steps []Step
+
+	// byService indexes the services' steps (not removals) into Steps, so that Step is O(1):
+	// callers look up every service, and a scan made plan quadratic (10,000 services: 0.4 s).
+	// MakePlan fills it; a Plan built by hand or changed afterwards falls back to the scan.
+	byService map[string]int
 }
 
 // Step returns the step of a service (not of a removal), or nil.
 func (p *Plan) Step(service string) *Step {
+	if i, ok := p.byService[service]; ok && i < len(p.Steps) && p.Steps[i].Service == service && p.Steps[i].Action != ActionRemove {
+		return &p.Steps[i]
+	}
 	for i := range p.Steps {
 		if p.Steps[i].Service == service && p.Steps[i].Action != ActionRemove {
 			return &p.Steps[i]
@@ -110,7 +118,7 @@ func (p *Plan) String() string {
 //   - an instance of a service that is not desired is removed, dependents first;
 //   - extra instances of one service (a backend that allows duplicates) are removed with it.
 func MakePlan(env string, desired []Desired, observed []Instance) *Plan {
-	p := &Plan{Env: env}
+	p := &Plan{Env: env, byService: make(map[string]int, len(desired))}
 	byService := map[string][]Instance{}
 	for _, inst := range observed {
 		byService[inst.Service] = append(byService[inst.Service], inst)
@@ -176,6 +184,7 @@ func MakePlan(env string, desired []Desired, observed []Instance) *Plan {
 		}
 		p.Steps = append(p.Steps, st)
 		stepOf[d.Service] = &p.Steps[len(p.Steps)-1]
+		p.byService[d.Service] = len(p.Steps) - 1
 	}
 	return p
 }

@@ -176,3 +176,22 @@ func TestDependentsFirst(t *testing.T) {
 		}
 	}
 }
+
+// Step finds a service's step through MakePlan's index, never a removal of the same name, and
+// a Plan built by hand (no index) still answers by scanning.
+func TestPlanStep(t *testing.T) {
+	p := MakePlan("e", []Desired{{Service: "a", Hash: "h"}, {Service: "b", Hash: "h", Deps: []string{"a"}}},
+		[]Instance{inst("gone", "h", StateRunning, 0)})
+	for _, name := range []string{"a", "b"} {
+		if st := p.Step(name); st == nil || st.Service != name || st.Action != ActionCreate {
+			t.Errorf("Step(%q) = %+v", name, st)
+		}
+	}
+	if st := p.Step("gone"); st != nil {
+		t.Errorf("Step(gone) = %+v, want nil (a removal is not a service's step)", st)
+	}
+	byHand := &Plan{Steps: []Step{{ID: 1, Service: "x", Action: ActionKeep}}}
+	if st := byHand.Step("x"); st == nil || st.ID != 1 {
+		t.Errorf("hand-built Step(x) = %+v", st)
+	}
+}

@@ -29,10 +29,31 @@ type Target struct {
 	Expires  time.Time // zero: never
 	Owner    string    // "host:pid", for people reading labels
 
-	// mu guards hashes: Spec is called from parallel walkers, and a hash, which evaluates the
-	// service's template, is worth computing once.
-	mu     sync.Mutex
-	hashes map[string]string
+	// mu guards hashes and templates: Spec is called from parallel walkers, and a template
+	// (an evaluation of the service's expressions) and its hash are worth computing once:
+	// plan needs both for every service.
+	mu        sync.Mutex
+	hashes    map[string]string
+	templates map[string]*envs.Runtime
+}
+
+// Template is s.Template(), evaluated once per Target. Callers must not change it.
+func (t *Target) Template(s *envs.Service) *envs.Runtime {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.templateLocked(s)
+}
+
+func (t *Target) templateLocked(s *envs.Service) *envs.Runtime {
+	if tpl, ok := t.templates[s.Name]; ok {
+		return tpl
+	}
+	tpl := s.Template()
+	if t.templates == nil {
+		t.templates = map[string]*envs.Runtime{}
+	}
+	t.templates[s.Name] = tpl
+	return tpl
 }
 
 // NewTarget prepares env for planning. A built image is tagged with the service's image when
@@ -98,7 +119,7 @@ func (t *Target) Hash(s *envs.Service) string {
 	if h, ok := t.hashes[s.Name]; ok {
 		return h
 	}
-	tpl := s.Template()
+	tpl := t.templateLocked(s)
 	in := hashInput{
 		Image: t.Images[s.Name], Command: tpl.Command, Entrypoint: tpl.Entrypoint, Env: tpl.Env,
 		Ports: s.Ports, PublishIP: s.PublishIP, Run: s.Run,
@@ -189,7 +210,7 @@ func (t *Target) Labels(s *envs.Service) map[string]string {
 	}
 	l[LabelPorts] = FormatPorts(ports)
 	l[LabelReady] = FormatReady(ReadySpecOf(s.Ready))
-	if keys := s.Template().SensitiveEnv; len(keys) > 0 {
+	if keys := t.Template(s).SensitiveEnv; len(keys) > 0 {
 		l[LabelSensitive] = strings.Join(keys, ",")
 	}
 	return l

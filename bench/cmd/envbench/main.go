@@ -35,6 +35,7 @@ type config struct {
 	profileSize int
 	compose     string
 	keep        bool
+	planSizes   []int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -51,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.profileSize, "profile", 30, "size of the profiled up and down (0: none)")
 	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
+	planSizes := fs.String("plan-sizes", "1000,2000,5000,10000", "sizes of the plan scaling check, comma-separated (\"\": none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -65,6 +67,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			return nil, errors.New("usage")
 		}
 		cfg.sizes = append(cfg.sizes, n)
+	}
+	if strings.TrimSpace(*planSizes) != "" {
+		for _, f := range strings.Split(*planSizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintf(stderr, "envbench: -plan-sizes: %q is not a number of services\n", f)
+				return nil, errors.New("usage")
+			}
+			cfg.planSizes = append(cfg.planSizes, n)
+		}
 	}
 	if cfg.runs < 1 || cfg.layers < 1 || cfg.delay < 0 {
 		fmt.Fprintln(stderr, "envbench: -runs and -layers must be at least 1, -delay not negative")
@@ -227,6 +239,17 @@ func (b *bench) run(ctx context.Context) error {
 	for r := 1; r <= b.cfg.runs; r++ {
 		if err := b.round(ctx, r, boundEnv); err != nil {
 			return err
+		}
+	}
+	if len(b.cfg.planSizes) > 0 {
+		b.logf("plan scaling on %v services", b.cfg.planSizes)
+		ps, err := b.measurePlanScale(ctx, b.cfg.planSizes)
+		b.res.PlanScale = ps
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			b.fail("plan scaling: %v", err)
 		}
 	}
 	if b.cfg.profileSize > 0 {

@@ -129,6 +129,7 @@ type results struct {
 	ComposeCheck string // what validated the compose files without a v2
 	Profile      string // markdown
 	Failures     []string
+	PlanScale    []*planScale
 }
 
 func (r *results) size(n int) *sizeResult {
@@ -187,6 +188,10 @@ func (r *results) goals() []goal {
 		g = append(g, goal{"envctl CPU for `up` of 60 ≤ 1 s", ms(c), verdict(c <= time.Second)})
 	} else {
 		g = append(g, notMeasured("envctl CPU for `up` of 60 ≤ 1 s", "60 services not run"))
+	}
+	if len(r.PlanScale) > 0 {
+		pg, _ := planLinear(r.PlanScale)
+		g = append(g, pg)
 	}
 	var peak int64
 	for _, s := range r.Sizes {
@@ -265,7 +270,22 @@ func (r *results) markdown() []byte {
 		w("\n\n")
 	}
 
-	w("## Goals (issue 7)\n\n")
+	if len(r.PlanScale) > 0 {
+		w("## Plan and the loader at scale\n\n")
+		w("`envctl validate` (load, check, order) and `envctl plan --offline` (the same, then the planner and ")
+		w("the rendering of every service) on internal/envgen's files (the loader benchmark's: an image ")
+		w("template, two ports, references and a secret in env, an http ready block per service); CPU time ")
+		w("(user+system) of the process. Per service, both must stay flat as the file grows.\n\n")
+		w("| services | validate CPU | per service | plan CPU | per service | plan − validate |\n|---:|---:|---:|---:|---:|---:|\n")
+		for _, p := range r.PlanScale {
+			v, pl := summarize(cpus(p.Validate)), summarize(cpus(p.Plan))
+			w("| %d | %s | %s | %s | %s | %s |\n", p.Services, spread(v), perService(v.Median, p.Services),
+				spread(pl), perService(pl.Median, p.Services), ms(max(0, pl.Median-v.Median)))
+		}
+		w("\n")
+	}
+
+	w("## Goals\n\n")
 	w("| goal | measured | verdict |\n|---|---|---|\n")
 	for _, g := range r.goals() {
 		w("| %s | %s | %s |\n", g.Name, g.Measured, g.Verdict)
