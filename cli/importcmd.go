@@ -11,26 +11,29 @@ import (
 	"github.com/envctl/envctl/compose"
 )
 
-// importCommand is `envctl import compose FILE [--out FILE]`. The --out flag lives on import itself
-// as well as on compose, because Main's interspersed moves every flag written after
-// "import" in front of the subcommand.
+// importCommand is `envctl import compose FILE... [--out FILE]` (or -f FILE, repeatable). The
+// flags live on import itself as well as on compose, because Main's interspersed moves every
+// flag written after "import" in front of the subcommand.
 func importCommand() *urfave.Command {
-	outFlag := func() urfave.Flag {
-		// Not -o: everywhere else -o is text|json, and `-o json` must not quietly write a file named json.
-		return &urfave.StringFlag{Name: "out", Usage: "write the environment file to `FILE` instead of stdout"}
+	flags := func() []urfave.Flag {
+		return []urfave.Flag{
+			// Not -o: everywhere else -o is text|json, and `-o json` must not quietly write a file named json.
+			&urfave.StringFlag{Name: "out", Usage: "write the environment file to `FILE` instead of stdout"},
+			&urfave.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "a compose `FILE`; repeat it to merge files in order as docker compose -f does"},
+		}
 	}
 	return &urfave.Command{
 		Name:  "import",
 		Usage: "convert another tool's file into an environment file",
-		Flags: []urfave.Flag{outFlag()},
+		Flags: flags(),
 		Action: func(c *urfave.Context) error {
 			return usageErr("import needs a format: envctl import compose FILE")
 		},
 		Subcommands: []*urfave.Command{{
 			Name:      "compose",
 			Usage:     "print an equivalent environment file for a docker-compose file",
-			ArgsUsage: "FILE",
-			Flags:     []urfave.Flag{outFlag()},
+			ArgsUsage: "FILE...",
+			Flags:     flags(),
 			OnUsageError: func(c *urfave.Context, err error, _ bool) error {
 				return usageErr("import compose: %v (see envctl import compose --help)", err)
 			},
@@ -39,24 +42,34 @@ func importCommand() *urfave.Command {
 	}
 }
 
-// importCompose converts the file, writes the result, and prints every warning on stderr.
+// importCompose converts the files (merged in order, as docker compose -f a -f b merges them),
+// writes the result, and prints every warning on stderr. The .env beside the first file is
+// read for interpolation, as Compose reads it.
 func importCompose(c *urfave.Context) error {
-	if c.NArg() != 1 {
-		return usageErr("import compose takes one compose file, like envctl import compose docker-compose.yml")
+	var names []string
+	for _, ctx := range c.Lineage() {
+		names = append(ctx.StringSlice("file"), names...)
 	}
-	file := c.Args().First()
+	names = append(names, c.Args().Slice()...)
+	if len(names) == 0 {
+		return usageErr("import compose takes a compose file, like envctl import compose docker-compose.yml (or -f base.yml -f overlay.yml)")
+	}
 	out := lineageString(c, "out")
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return usageErr("import compose: %v", err)
+	var files []compose.File
+	for _, name := range names {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			return usageErr("import compose: %v", err)
+		}
+		files = append(files, compose.File{Name: name, Src: src})
 	}
-	// Build contexts are written relative to where the environment file goes: the directory
+	// Relative paths are written relative to where the environment file goes: the directory
 	// of OUT, or, on stdout, the current directory (where `> envctl.hcl` puts it).
 	outDir := "."
 	if out != "" {
 		outDir = filepath.Dir(out)
 	}
-	res, err := compose.Convert(file, src, compose.Options{OutDir: outDir})
+	res, err := compose.ConvertFiles(files, compose.Options{OutDir: outDir, ReadFile: os.ReadFile})
 	if err != nil {
 		var ce *compose.Error
 		if errors.As(err, &ce) {
@@ -69,6 +82,9 @@ func importCompose(c *urfave.Context) error {
 	}
 	if len(res.Required) > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "note: variables without a default need a value at up: %s (--var NAME=VALUE or ENVCTL_VAR_NAME)\n", joinNames(res.Required))
+	}
+	if len(res.FromDotenv) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "note: .env has values for %s; they are sensitive, so they were not copied into the environment file: pass them at up\n", joinNames(res.FromDotenv))
 	}
 	if out == "" {
 		_, err := c.App.Writer.Write(res.HCL)

@@ -76,17 +76,17 @@ func TestMappingRules(t *testing.T) {
 			[]string{`resources { cpus = 0.25 memory = "1536MiB" }`, `resources { cpus = 2 memory = 1000000 }`}, nil},
 		{"labels list form", "services:\n  a:\n    image: x\n    labels: [a.b=c, flag]\n",
 			[]string{`labels = { "a.b" = "c" flag = "" }`}, nil},
-		{"build mapping", "services:\n  a:\n    build: {context: ., dockerfile: Dockerfile.dev, args: {V: \"1\"}, target: dev}\n",
-			[]string{`build { context = "." dockerfile = "Dockerfile.dev" args = { V = "1" } }`},
-			[]string{"service a: build.target is not supported; dropped"}},
+		{"build mapping", "services:\n  a:\n    build: {context: ., dockerfile: Dockerfile.dev, args: {V: \"1\"}, target: dev, cache_from: [a/b:cache], ssh: [default]}\n",
+			[]string{`build { context = "." dockerfile = "Dockerfile.dev" args = { V = "1" } target = "dev" cache_from = ["a/b:cache"] }`},
+			[]string{"service a: build.ssh is not supported; dropped (envctl builds with context, dockerfile, args, target and cache_from)"}},
 		{"names made DNS-safe", "services:\n  My_DB:\n    image: x\n  app:\n    image: x\n    depends_on: [My_DB]\n",
 			[]string{`service "my-db" {`, `depends_on = [service.my-db]`}, nil},
 		{"static fields take the default", "services:\n  a:\n    image: x\n    ports: [\"${PORT:-8080}\"]\n",
 			[]string{`ports = { http = 8080 }`},
-			[]string{`service a: ports: ${PORT} is replaced by its default "8080", since envctl needs a fixed value here`}},
-		{"unsupported keys and extensions", "x-top: 1\nservices:\n  a:\n    image: x\n    volumes: [\"./a:/a\"]\n    x-meta: 2\n    privileged: true\n",
-			[]string{"# envctl: x-top is an extension field; ignored", "# envctl: volumes are not supported; dropped", "# envctl: privileged is not supported; dropped"},
-			[]string{"service a: volumes are not supported; dropped", "service a: x-meta is an extension field; ignored"}},
+			[]string{`service a: ports: variable PORT is fixed to its default "8080", since envctl needs a fixed value here`}},
+		{"unsupported keys and extensions", "x-top: 1\nservices:\n  a:\n    image: x\n    x-meta: 2\n    privileged: true\n    mac_address: 02:42:ac:11:65:43\n",
+			[]string{"# envctl: x-top is an extension field; ignored", "# envctl: privileged is not supported; dropped (envctl does not run privileged containers; cap_add gives single capabilities)"},
+			[]string{"service a: mac_address is not supported; dropped (addresses come from the environment's network)", "service a: x-meta is an extension field; ignored"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestWarnFlags(t *testing.T) {
 	for _, n := range res.Warnings() {
 		got = append(got, n.String())
 	}
-	want := []string{"service s: restart is not supported; dropped (envctl does not restart services)"}
+	want := []string{"service s: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
@@ -142,7 +142,13 @@ func TestErrors(t *testing.T) {
 		{"ports not a list", "services:\n  a:\n    image: x\n    ports: 80\n", "f.yml:4:12: ports: want a list, got a scalar"},
 		{"bad port", "services:\n  a:\n    image: x\n    ports: [\"99999\"]\n", `f.yml:4:13: service a: ports: "99999": "99999" is not a port`},
 		{"unclosed quote", "services:\n  a:\n    image: x\n    command: echo 'a\n", "f.yml:4:14: service a: command: a single quote is not closed"},
-		{"static var without default", "services:\n  a:\n    image: x\n    ports: [\"${P}\"]\n", "f.yml:4:13: ports: ${P} has no default"},
+		{"static var without default", "services:\n  a:\n    image: x\n    ports: [\"${P}\"]\n", "f.yml:4:13: ports: ${P} has no default and no value in .env"},
+		{"undeclared volume", "services:\n  a:\n    image: x\n    volumes: [data:/d]\n", "f.yml:4:15: service a: volumes: volume data is not declared in the top-level volumes"},
+		{"undeclared secret", "services:\n  a:\n    image: x\n    secrets: [pw]\n", "f.yml:4:15: service a: secrets: pw is not declared in the top-level secrets"},
+		{"extends unknown", "services:\n  a:\n    extends: b\n", "f.yml:3:14: service a extends b, which is not a service of this file"},
+		{"extends loop", "services:\n  a:\n    extends: b\n  b:\n    extends: a\n", "f.yml:3:5: service a: extends goes deeper than 20 services (a loop?)"},
+		{"extends other file without reading", "services:\n  a:\n    extends: {file: b.yml, service: b}\n", "f.yml:3:21: service a: extends file"},
+		{"service name too long for a container", "services:\n  " + strings.Repeat("s", 62) + ":\n    image: x\n", "f.yml:2:3: service " + strings.Repeat("s", 62) + ": its name is 62 characters"},
 		{"bad interpolation", "services:\n  a:\n    image: \"${\"\n", "f.yml:3:12: invalid interpolation"},
 		{"name collision", "services:\n  a_b: {image: x}\n  a-b: {image: x}\n", `f.yml:3:3: service "a-b" becomes "a-b", as does service "a_b"`},
 		{"bad memory", "services:\n  a:\n    image: x\n    mem_limit: lots\n", `f.yml:4:16: service a: mem_limit: "lots" is not a memory size`},

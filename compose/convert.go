@@ -1,7 +1,9 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -15,10 +17,21 @@ import (
 
 // Options adjusts the conversion.
 type Options struct {
-	// OutDir is the directory the environment file will be written to. Relative build
-	// contexts are rewritten relative to it, because envctl resolves them relative to the
-	// environment file. "" keeps them as written (relative to the compose file's directory).
+	// OutDir is the directory the environment file will be written to. Relative paths (build
+	// contexts, mounted files, env files, secret files) are rewritten relative to it, because
+	// envctl resolves them relative to the environment file. "" keeps them as written
+	// (relative to the compose file's directory).
 	OutDir string
+	// ReadFile reads the other files a project names: the .env beside the first compose file
+	// (for interpolation, as Compose reads it) and the files of extends. nil reads nothing,
+	// which keeps Convert free of I/O: no .env, and extends of another file is an error.
+	ReadFile func(path string) ([]byte, error)
+}
+
+// File is one compose file: its name (as given, for messages) and its content.
+type File struct {
+	Name string
+	Src  []byte
 }
 
 // Note is something the import could not carry over, or carried over differently.
@@ -52,6 +65,9 @@ type Result struct {
 	Required []string
 	// Variables lists, sorted, every variable the file declares.
 	Variables []string
+	// FromDotenv lists, sorted, the required variables whose value is in the .env file but
+	// was not copied into the environment file because the variable is sensitive.
+	FromDotenv []string
 }
 
 // Warnings returns the notes with Warn set.
@@ -67,51 +83,128 @@ func (r *Result) Warnings() []Note {
 
 // Convert converts the compose file src, read from filename, into an envctl environment
 // file. filename names the file in errors and comments, and its directory is the project
-// directory (the default project name, the base of build contexts). An *Error is returned
+// directory (the default project name, the base of relative paths). An *Error is returned
 // for YAML that does not parse or is not a compose file.
 func Convert(filename string, src []byte, opts Options) (*Result, error) {
-	abs, err := filepath.Abs(filename)
+	return ConvertFiles([]File{{Name: filename, Src: src}}, opts)
+}
+
+// ConvertFiles converts a project of several compose files, merged in order as
+// `docker compose -f a.yml -f b.yml` merges them: a later file adds services and keys and
+// overrides values of an earlier one. Relative paths in every file are relative to the first
+// file's directory, as in Compose.
+func ConvertFiles(files []File, opts Options) (*Result, error) {
+	if len(files) == 0 {
+		return nil, errors.New("compose: no compose file")
+	}
+	abs, err := filepath.Abs(files[0].Name)
 	if err != nil {
 		return nil, err
 	}
 	c := &converter{
-		file:         filename,
-		dir:          filepath.Dir(abs),
-		opts:         opts,
-		vars:         map[string]*variable{},
-		seenConflict: map[string]bool{},
-		byOrig:       map[string]*service{},
+		file:     files[0].Name,
+		dir:      filepath.Dir(abs),
+		opts:     opts,
+		vars:     map[string]*variable{},
+		byOrig:   map[string]*service{},
+		origins:  map[*yaml.Node]*origin{},
+		extFiles: map[string]*yaml.Node{},
+		dotenv:   map[string]string{},
 	}
-	if err := c.convert(src); err != nil {
+	if err := c.readDotenv(); err != nil {
 		return nil, err
 	}
+	var root *yaml.Node
+	for i, f := range files {
+		r, err := c.parseFile(f.Name, f.Src, c.dir)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			root = r
+			continue
+		}
+		if root, err = c.mergeTop(root, r); err != nil {
+			return nil, err
+		}
+	}
+	if len(files) > 1 {
+		var names []string
+		for _, f := range files {
+			names = append(names, filepath.Base(f.Name))
+		}
+		c.fileNames = strings.Join(names, " + ")
+	}
+	if err := c.convert(root); err != nil {
+		return nil, err
+	}
+	c.settle()
 	out, err := c.write()
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{HCL: out, Notes: c.orderedNotes()}
-	res.Variables = c.varNames()
-	for _, name := range res.Variables {
-		if c.vars[name].def == nil {
+	for _, name := range c.varNames() {
+		v := c.vars[name]
+		if !v.declared() {
+			continue
+		}
+		res.Variables = append(res.Variables, name)
+		if v.def == nil {
 			res.Required = append(res.Required, name)
+			if v.dotenv != nil {
+				res.FromDotenv = append(res.FromDotenv, name)
+			}
 		}
 	}
 	return res, nil
 }
 
+// readDotenv reads the .env file beside the first compose file, when there is one.
+func (c *converter) readDotenv() error {
+	if c.opts.ReadFile == nil {
+		return nil
+	}
+	path := filepath.Join(c.dir, ".env")
+	src, err := c.opts.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return &Error{File: path, Message: err.Error()}
+	}
+	name := filepath.Join(filepath.Dir(c.file), ".env")
+	vals, _, err := parseDotenv(name, src)
+	if err != nil {
+		return err
+	}
+	c.dotenv = vals
+	c.hasDotenv = true
+	return nil
+}
+
 // converter holds one conversion's state.
 type converter struct {
-	file string // as given, for messages
-	dir  string // the compose file's absolute directory
-	opts Options
+	file      string // the first file, as given, for messages
+	fileNames string // "a.yml + b.yml" when several files are merged
+	dir       string // the first compose file's absolute directory: the project directory
+	opts      Options
 
-	project      string
-	projectNode  *yaml.Node
-	vars         map[string]*variable
-	seenConflict map[string]bool
-	notes        []Note
-	services     []*service
-	byOrig       map[string]*service
+	origins   map[*yaml.Node]*origin
+	extFiles  map[string]*yaml.Node
+	dotenv    map[string]string
+	hasDotenv bool
+
+	project     string
+	projectNode *yaml.Node
+	vars        map[string]*variable
+	notes       []Note
+	services    []*service
+	byOrig      map[string]*service
+
+	secrets    map[string]*topSecret // top-level secrets by name
+	configs    map[string]*topSecret // top-level configs by name
+	topVolumes map[string]*yaml.Node // top-level volumes by name (the definition; may be null)
 }
 
 // service is one converted service.
@@ -126,21 +219,39 @@ type service struct {
 	entrypoint  []tmpl
 	hasEntry    bool
 	env         map[string]tmpl
+	envFiles    []string
 	ports       []port
 	deps        []dep
 	once        bool
+	onceReason  string
+	restart     string
+	restartNode *yaml.Node
 	health      *health
 	healthNode  *yaml.Node
 	cpus        float64
 	memory      int64
 	labels      map[string]tmpl
 	needsHealth bool // some dependent waits for service_healthy
+
+	user, workingDir, hostname tmpl
+	profiles                   []string
+	aliases                    []string
+	init, readOnly             *bool
+	shmSize                    int64
+	capAdd, capDrop            []string
+	extraHosts                 map[string]string
+	ulimits                    map[string]string
+	stopSignal, stopGrace      string
+	mounts                     []mount
+	secrets                    []secretUse
 }
 
 type build struct {
 	context    string
 	dockerfile string
 	args       map[string]tmpl
+	target     string
+	cacheFrom  []string
 }
 
 type port struct {
@@ -211,7 +322,8 @@ func (c *converter) varNames() []string {
 var plural = map[string]bool{
 	"volumes": true, "secrets": true, "configs": true, "networks": true, "profiles": true,
 	"ulimits": true, "extra_hosts": true, "devices": true, "sysctls": true, "volumes_from": true,
-	"security_opt": true, "dns_search": true,
+	"security_opt": true, "dns_search": true, "external_links": true, "device_cgroup_rules": true,
+	"gpus": true, "annotations": true, "dns": true, "dns_opt": true,
 }
 
 func unsupported(key string) string {
@@ -221,24 +333,65 @@ func unsupported(key string) string {
 	return key + " is not supported; dropped"
 }
 
-func (c *converter) convert(src []byte) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return parseError(c.file, src, err)
+// why says, for the Compose keys envctl has no counterpart for, why they are dropped.
+var why = map[string]string{
+	"container_name":  "envctl names containers ENVIRONMENT-SERVICE, so that environments never collide",
+	"restart":         "envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer",
+	"platform":        "envctl runs the engine's own platform",
+	"tty":             "services run without a terminal; envctl exec ENV SERVICE -- CMD gives one",
+	"stdin_open":      "services run without stdin; envctl exec ENV SERVICE -- CMD gives one",
+	"logging":         "the engine's default log driver is kept so that envctl logs can read the output",
+	"network_mode":    "every service is on the environment's own network",
+	"privileged":      "envctl does not run privileged containers; cap_add gives single capabilities",
+	"security_opt":    "envctl does not set security options",
+	"devices":         "envctl does not pass host devices into test environments",
+	"sysctls":         "envctl does not set kernel parameters",
+	"dns":             "services resolve each other through the environment's network",
+	"dns_search":      "services resolve each other through the environment's network",
+	"dns_opt":         "services resolve each other through the environment's network",
+	"pull_policy":     "envctl pulls an image only when the engine does not have it",
+	"volumes_from":    "mount the same named volume in both services instead",
+	"external_links":  "services outside the environment are not reachable by name",
+	"pid":             "every service has its own PID namespace",
+	"ipc":             "every service has its own IPC namespace",
+	"scale":           "envctl runs one instance of a service",
+	"labels_file":     "write the labels into the file",
+	"label_file":      "write the labels into the file",
+	"develop":         "envctl does not watch files; re-run envctl up after a change",
+	"mem_reservation": "envctl sets limits, not reservations",
+	"cpu_shares":      "envctl sets a cpus limit only",
+	"cpuset":          "envctl sets a cpus limit only",
+	"oom_score_adj":   "envctl does not tune the OOM killer",
+	"mac_address":     "addresses come from the environment's network",
+	"domainname":      "use hostname",
+	"userns_mode":     "the engine's user namespace setting is kept",
+	"cgroup_parent":   "the engine's cgroup setting is kept",
+	"runtime":         "the engine's default runtime is used",
+	"gpus":            "envctl does not pass GPUs into test environments",
+	"group_add":       "envctl does not add supplementary groups; use user",
+	"annotations":     "envctl does not set annotations; use labels",
+	"attach":          "envctl logs reads every service's output",
+	"post_start":      "envctl has no lifecycle hooks",
+	"pre_stop":        "envctl has no lifecycle hooks",
+	"provider":        "envctl runs containers only",
+	"use_api_socket":  "envctl does not pass the engine's socket into services",
+}
+
+func unsupportedWhy(key string) string {
+	if w := why[key]; w != "" {
+		return unsupported(key) + " (" + w + ")"
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return &Error{File: c.file, Line: 1, Message: "not a compose file: it is empty"}
-	}
-	root := resolve(doc.Content[0])
-	if root.Kind != yaml.MappingNode {
-		return c.errAt(root, "not a compose file: the top level is %s, want a mapping with services", kindName(root))
-	}
+	return unsupported(key)
+}
+
+func (c *converter) convert(root *yaml.Node) error {
 	top, err := c.pairs(root)
 	if err != nil {
 		return err
 	}
 	var services *yaml.Node
-	for _, p := range top {
+	var secrets, configs, volumes, networks *pair
+	for i, p := range top {
 		switch {
 		case p.key == "services":
 			services = p.v
@@ -252,15 +405,16 @@ func (c *converter) convert(src []byte) error {
 			c.note(p.k, "", "version is obsolete in Compose and ignored")
 		case strings.HasPrefix(p.key, "x-"):
 			c.note(p.k, "", p.key+" is an extension field; ignored")
-		case p.key == "volumes" || p.key == "networks" || p.key == "secrets" || p.key == "configs":
-			if isNull(p.v) {
-				continue
-			}
-			names := c.keys(p.v)
-			if len(names) == 0 {
-				continue
-			}
-			c.warn(p.k, "", fmt.Sprintf("top-level %s are not supported; dropped (%s)", p.key, strings.Join(names, ", ")))
+		case p.key == "secrets":
+			secrets = &top[i]
+		case p.key == "configs":
+			configs = &top[i]
+		case p.key == "volumes":
+			volumes = &top[i]
+		case p.key == "networks":
+			networks = &top[i]
+		case p.key == "include":
+			return c.errAt(p.k, "include is not supported by envctl import; give the files with -f instead, in the order Compose would merge them")
 		default:
 			c.warn(p.k, "", "top-level "+unsupported(p.key))
 		}
@@ -270,6 +424,9 @@ func (c *converter) convert(src []byte) error {
 	}
 	if resolve(services).Kind != yaml.MappingNode {
 		return c.errAt(services, "services: want a mapping of service names to services, got %s", kindName(services))
+	}
+	if err := c.topLevel(secrets, configs, volumes, networks); err != nil {
+		return err
 	}
 	svcPairs, err := c.pairs(services)
 	if err != nil {
@@ -281,6 +438,7 @@ func (c *converter) convert(src []byte) error {
 	c.setProjectName()
 
 	taken := map[string]string{}
+	longest := ""
 	for _, p := range svcPairs {
 		name := envs.DNSName(p.key)
 		if name == "" {
@@ -294,16 +452,34 @@ func (c *converter) convert(src []byte) error {
 		if name != p.key {
 			c.warn(p.k, p.key, fmt.Sprintf("renamed to %s: envctl service names are DNS-safe (lowercase letters, digits, \"-\"); services that reach it by the host name %s must use %s", name, p.key, name))
 		}
+		if len(name) > maxContainerName-2 {
+			return c.errAt(p.k, "service %s: its name is %d characters; envctl names its container ENVIRONMENT-%s, which must fit %d characters: rename the service", p.key, len(name), name, maxContainerName)
+		}
+		if len(name) > len(longest) {
+			longest = name
+		}
 		c.services = append(c.services, s)
 		c.byOrig[p.key] = s
 	}
+	if n := len(c.project) + 1 + len(longest); n > maxContainerName {
+		short := strings.TrimRight(c.project[:maxContainerName-1-len(longest)], "-")
+		c.warn(c.projectNode, "", fmt.Sprintf("environment name %s is cut to %s: envctl names containers ENVIRONMENT-SERVICE, at most %d characters, and service %s is %d characters long", c.project, short, maxContainerName, longest, len(longest)))
+		c.project = short
+	}
 	for i, p := range svcPairs {
-		if err := c.service(c.services[i], p.v); err != nil {
+		def, err := c.extendService(p.key, p.v, services, 0)
+		if err != nil {
+			return err
+		}
+		if err := c.service(c.services[i], def); err != nil {
 			return err
 		}
 	}
 	return c.linkDeps()
 }
+
+// maxContainerName is Docker's (and DNS's) limit for the container name ENVIRONMENT-SERVICE.
+const maxContainerName = 63
 
 // keys returns the keys of a mapping node, or nil.
 func (c *converter) keys(n *yaml.Node) []string {
@@ -322,8 +498,14 @@ func (c *converter) keys(n *yaml.Node) []string {
 	return out
 }
 
-// setProjectName settles environment.name: name:, else the directory, made DNS-safe.
+// setProjectName settles environment.name: name:, else COMPOSE_PROJECT_NAME from .env, else
+// the directory, made DNS-safe.
 func (c *converter) setProjectName() {
+	if c.project == "" {
+		if p := c.dotenv["COMPOSE_PROJECT_NAME"]; p != "" {
+			c.project = p
+		}
+	}
 	if c.project != "" {
 		if n := envs.DNSName(c.project); n != c.project {
 			c.warn(c.projectNode, "", fmt.Sprintf("project name %s becomes %s: envctl environment names are DNS-safe", c.project, n))
@@ -368,6 +550,8 @@ func (c *converter) service(s *service, n *yaml.Node) error {
 			s.hasEntry = !isNull(p.v)
 		case k == "environment":
 			s.env, err = c.env(svc, p.v)
+		case k == "env_file":
+			err = c.envFile(s, p.v)
 		case k == "labels":
 			s.labels, err = c.labels(svc, p.v)
 		case k == "ports":
@@ -388,15 +572,28 @@ func (c *converter) service(s *service, n *yaml.Node) error {
 		case k == "mem_limit":
 			s.memory, err = c.memory(svc, "mem_limit", p.v)
 		case k == "container_name":
-			c.warn(p.k, svc, "container_name is not supported; dropped (envctl names containers ENVIRONMENT-SERVICE)")
-		case k == "env_file":
-			c.warn(p.k, svc, "env_file is not supported; dropped (copy its variables into environment)")
+			err = c.containerName(s, p)
 		case k == "restart":
-			c.warn(p.k, svc, "restart is not supported; dropped (envctl does not restart services)")
+			s.restartNode = p.k
+			s.restart, err = c.static(p.v, svc, "restart")
+		case k == "volumes":
+			err = c.volumes(s, p.v)
+		case k == "tmpfs":
+			err = c.tmpfs(s, p.v)
+		case k == "secrets":
+			err = c.serviceSecrets(s, p.v, false)
+		case k == "configs":
+			err = c.serviceSecrets(s, p.v, true)
+		case k == "networks":
+			err = c.networks(s, p)
+		case k == "extends":
+			// Resolved before (extendService); only a malformed one gets here.
+		case isSetting(k):
+			err = c.setting(s, p)
 		case strings.HasPrefix(k, "x-"):
 			c.note(p.k, svc, k+" is an extension field; ignored")
 		default:
-			c.warn(p.k, svc, unsupported(k))
+			c.warn(p.k, svc, unsupportedWhy(k))
 		}
 		if err != nil {
 			return err
@@ -440,15 +637,23 @@ func (c *converter) build(svc string, n *yaml.Node) (*build, error) {
 				if b.args, err = c.kvTemplates(svc, "build.args", p.v, true); err != nil {
 					return nil, err
 				}
+			case "target":
+				if b.target, err = c.static(p.v, svc, "build.target"); err != nil {
+					return nil, err
+				}
+			case "cache_from":
+				if b.cacheFrom, err = c.staticList(p.v, svc, "build.cache_from"); err != nil {
+					return nil, err
+				}
 			default:
-				c.warn(p.k, svc, unsupported("build."+p.key))
+				c.warn(p.k, svc, unsupported("build."+p.key)+" (envctl builds with context, dockerfile, args, target and cache_from)")
 			}
 		}
 	}
 	if strings.Contains(ctxPath, "://") || strings.HasPrefix(ctxPath, "git@") {
 		return nil, c.errAt(ctxNode, "service %s: build context %s is remote; envctl builds from local directories only", svc, ctxPath)
 	}
-	b.context = c.rebase(ctxPath)
+	b.context = c.rebaseFrom(ctxNode, ctxPath)
 	return b, nil
 }
 
@@ -532,9 +737,12 @@ func (c *converter) kvTemplates(svc, what string, n *yaml.Node, fromShell bool) 
 				continue
 			}
 			v := varName(e.key)
-			c.useVar(e.node, svc, v, nil, fmt.Sprintf("%s of service %s: Compose takes it from the shell's environment", e.key, svc))
-			c.warn(e.node, svc, fmt.Sprintf("%s %s has no value (Compose takes it from the shell); it is now variable %s: set it with --var %s=VALUE or ENVCTL_VAR_%s", what, e.key, v, v, v))
-			out[e.key] = tmpl{{expr: "var." + v}}
+			r := &vref{name: v, bare: true}
+			c.useVar(r, fmt.Sprintf("%s of service %s: Compose takes it from the shell's environment", e.key, svc))
+			if c.vars[v].dotenv == nil {
+				c.warn(e.node, svc, fmt.Sprintf("%s %s has no value (Compose takes it from the shell); it is now variable %s: set it with --var %s=VALUE or ENVCTL_VAR_%s", what, e.key, v, v, v))
+			}
+			out[e.key] = tmpl{{ref: r}}
 			continue
 		}
 		t, err := c.interpolate(e.node, svc, *e.value)
@@ -580,18 +788,29 @@ func (c *converter) ports(s *service, n *yaml.Node) error {
 			}
 			continue
 		}
-		spec, err := c.static(it, s.orig, "ports")
+		// Only the container side is interpolated: the host side (address and port) is
+		// dropped, so a variable there without a default must not fail the import.
+		spec := resolve(it).Value
+		if resolve(it).Kind != yaml.ScalarNode {
+			return c.errAt(it, "ports: want a string or a mapping, got %s", kindName(it))
+		}
+		hostRaw, containerRaw := "", spec
+		if i := lastOutsideBraces(spec, ':'); i >= 0 {
+			hostRaw, containerRaw = spec[:i], spec[i+1:]
+		}
+		container, err := c.staticString(it, s.orig, "ports", containerRaw)
 		if err != nil {
 			return err
 		}
-		rest, proto, _ := strings.Cut(spec, "/")
+		target, proto, _ := strings.Cut(container, "/")
 		if proto != "" && proto != "tcp" {
 			c.warn(it, s.orig, fmt.Sprintf("ports: %s is %s; envctl ports are TCP; dropped", spec, proto))
 			continue
 		}
-		host, target := "", rest
-		if i := strings.LastIndex(rest, ":"); i >= 0 {
-			host, target = rest[:i], rest[i+1:]
+		host := hostRaw
+		if i := strings.LastIndex(target, ":"); i >= 0 {
+			// A variable held the host side too (${PORTS:-8080:80}).
+			host, target = host+target[:i], target[i+1:]
 		}
 		nums, err := portRange(target)
 		if err != nil {
@@ -602,7 +821,7 @@ func (c *converter) ports(s *service, n *yaml.Node) error {
 			if len(nums) > 1 {
 				what = "container ports " + target + " on ephemeral host ports"
 			}
-			c.warn(it, s.orig, fmt.Sprintf("ports: host side of %s dropped; envctl publishes %s (envctl env shows them)", spec, what))
+			c.note(it, s.orig, fmt.Sprintf("ports: host side of %s dropped; envctl publishes %s (envctl env shows them)", spec, what))
 		}
 		for _, p := range nums {
 			s.addPort(port{port: p})
@@ -628,7 +847,7 @@ func (c *converter) longPort(s *service, n *yaml.Node) error {
 				return c.errAt(kv.v, "service %s: ports.target: %v", s.orig, err)
 			}
 		case "published", "host_ip":
-			c.warn(kv.k, s.orig, fmt.Sprintf("ports: %s %s dropped; envctl publishes on an ephemeral host port (envctl env shows it)", kv.key, resolve(kv.v).Value))
+			c.note(kv.k, s.orig, fmt.Sprintf("ports: %s %s dropped; envctl publishes on an ephemeral host port (envctl env shows it)", kv.key, resolve(kv.v).Value))
 		case "protocol":
 			if v := resolve(kv.v).Value; v != "tcp" {
 				c.warn(kv.k, s.orig, fmt.Sprintf("ports: protocol %s; envctl ports are TCP; dropped", v))
@@ -867,12 +1086,18 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 			if retries, err = strconv.Atoi(v); err != nil || retries < 0 {
 				return nil, c.errAt(p.v, "service %s: healthcheck.retries: %q is not a count", svc, v)
 			}
-		case "timeout", "start_interval":
-			// Validated, but with no counterpart: each envctl probe attempt has its own limit,
-			// and the interval is adaptive from the start.
-			if _, err := c.duration(svc, "healthcheck."+p.key, p.v); err != nil {
+		case "timeout":
+			// The ready block has no per-attempt limit: envctl bounds each attempt itself.
+			d, err := c.duration(svc, "healthcheck.timeout", p.v)
+			if err != nil {
 				return nil, err
 			}
+			c.warn(p.k, svc, fmt.Sprintf("healthcheck.timeout %s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)", formatDuration(d)))
+		case "start_interval":
+			if _, err := c.duration(svc, "healthcheck.start_interval", p.v); err != nil {
+				return nil, err
+			}
+			c.note(p.k, svc, "healthcheck.start_interval: envctl probes fast at first by itself")
 		default:
 			c.warn(p.k, svc, unsupported("healthcheck."+p.key))
 		}
@@ -901,7 +1126,7 @@ func (c *converter) duration(svc, what string, n *yaml.Node) (time.Duration, err
 	if err != nil {
 		return 0, err
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(v))
+	d, err := composeDuration(v)
 	if err != nil || d < 0 {
 		return 0, c.errAt(n, "service %s: %s: %q is not a duration, like 10s or 1m30s", svc, what, v)
 	}
@@ -1009,10 +1234,22 @@ func parseDockerSize(s string) (int64, error) {
 
 // linkDeps resolves depends_on names and applies the conditions to the dependencies.
 func (c *converter) linkDeps() error {
+	waited := map[*service]bool{}
 	for _, s := range c.services {
 		var kept []dep
 		for _, d := range s.deps {
 			target := c.byOrig[d.name]
+			if target == nil {
+				// Compose names are case-sensitive, but a file that depends on "backend" for
+				// its service "Backend" means it; envctl names both "backend".
+				for _, o := range c.services {
+					if o.name == envs.DNSName(d.name) {
+						target = o
+						c.warn(d.node, s.orig, fmt.Sprintf("depends_on %s: there is no such service; taken as %s, whose envctl name is the same (Compose would refuse the file)", d.name, o.orig))
+						d.name = o.orig
+					}
+				}
+			}
 			if target == nil {
 				if !d.required {
 					c.warn(d.node, s.orig, fmt.Sprintf("depends_on %s: no such service, and required is false; dropped", d.name))
@@ -1022,6 +1259,9 @@ func (c *converter) linkDeps() error {
 			}
 			if target == s {
 				return c.errAt(d.node, "service %s depends on itself", s.orig)
+			}
+			if d.condition != "service_completed_successfully" {
+				waited[target] = true
 			}
 			switch d.condition {
 			case "service_healthy":
@@ -1033,6 +1273,7 @@ func (c *converter) linkDeps() error {
 		}
 		s.deps = kept
 	}
+	c.oneShots(waited)
 	for _, s := range c.services {
 		if s.once && s.health != nil {
 			c.note(s.healthNode, s.orig, "healthcheck not used: a service others wait on with service_completed_successfully runs once (run = \"once\") and is ready when it has exited 0")
@@ -1043,4 +1284,20 @@ func (c *converter) linkDeps() error {
 		}
 	}
 	return nil
+}
+
+// lastOutsideBraces returns the index of the last sep that is not inside ${...}, or -1.
+func lastOutsideBraces(s string, sep byte) int {
+	depth, last := 0, -1
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '{':
+			depth++
+		case s[i] == '}' && depth > 0:
+			depth--
+		case s[i] == sep && depth == 0:
+			last = i
+		}
+	}
+	return last
 }

@@ -1,57 +1,74 @@
-// Package compose converts a docker-compose file into envctl's environment file (HCL text),
-// for `envctl import compose FILE`.
+// Package compose converts docker-compose files into envctl's environment file (HCL text),
+// for `envctl import compose FILE...`.
 //
-// Convert is pure: it reads the YAML it is given and returns HCL bytes plus Notes; it does no
-// I/O. The YAML is read as yaml.Node trees, so that every error and note can name its line,
-// services keep their file order, and anchors, aliases and merge keys (`<<: *defaults`, common
-// with x- extension fields) are resolved the way Compose resolves them.
+// Convert and ConvertFiles are pure apart from Options.ReadFile, through which they read the
+// .env beside the first file and the files extends names: they return HCL bytes plus Notes.
+// The YAML is read as yaml.Node trees, so that every error and note can name its file and
+// line, services keep their file order, and anchors, aliases and merge keys (`<<: *defaults`,
+// common with x- extension fields) are resolved the way Compose resolves them.
 //
-// # Mapping
+// # The project
 //
-//   - The project name (`name:`, else the compose file's directory) becomes environment.name,
-//     made DNS-safe.
-//   - Service names that are not DNS-safe are lowercased, with "_" and "." turned into "-"
-//     (a warning: other services that reach it by its old host name must change).
-//   - image, build (string or {context, dockerfile, args}) carry over; build contexts are
-//     rewritten relative to Options.OutDir. Other build keys (target, cache_from, ...) are
-//     warned about.
-//   - command and entrypoint: the list form as it is; the string form is split into words the
-//     way Compose does (shell quoting rules, no shell, no expansion).
-//   - environment (map or list) becomes env, keys sorted. A key without a value, which Compose
-//     takes from the shell, becomes a variable of the same name (a warning says so).
-//   - ports and expose become named container ports: "http" for the first of 80, 3000, 5000,
-//     8000, 8008, 8080, 8081, 8888; "https" for the first of 443, 8443; else "p<N>", or the
-//     long syntax's name when it is a valid port name. Host ports, host addresses and ranges
-//     are written out as single container ports; the host side is dropped (a warning) since
-//     envctl publishes on ephemeral ports. UDP ports are dropped (envctl ports are TCP).
-//   - depends_on (list or map) becomes depends_on. Conditions: service_started is a plain
-//     edge; service_healthy is an edge, and the dependency's healthcheck becomes its ready
-//     block (a warning when it has none); service_completed_successfully makes the dependency
-//     run = "once". links also become edges. Note that every envctl edge waits for the
-//     dependency to be ready, which is stricter than service_started.
-//   - healthcheck becomes ready: test ["CMD", ...] is exec with that argv, ["CMD-SHELL", s]
-//     and the string form are exec ["/bin/sh", "-c", s], ["NONE"] or disable: true give no
-//     ready block. interval carries over (without it envctl's adaptive interval is used);
-//     timeout = start_period + interval × retries, with Compose's defaults for what is unset
-//     (interval 30s, retries 3, start_period 0): the time after which Compose would call the
-//     service unhealthy. The per-check timeout and start_interval have no counterpart.
-//     A service without a healthcheck is ready, in envctl, when its ports accept TCP.
-//   - deploy.resources.limits (cpus, memory) and the older cpus and mem_limit become
-//     resources; memory uses Docker's binary units (512m is 512MiB).
-//   - labels (map or list) carry over, keys sorted.
-//   - Variables: ${VAR}, $VAR, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and
-//     ${VAR:+alt} become variable blocks (default where Compose gives one) and var.VAR
-//     references; $$ is a literal $. Where envctl needs a fixed value (ports, resources,
-//     durations, build paths, names) the default is substituted, and a variable without one
-//     is an error. Variables whose names look like secrets (PASSWORD, SECRET, TOKEN, API_KEY)
-//     are marked sensitive.
-//   - x- extension fields are ignored with a note; version is obsolete and ignored with a
-//     note.
+//   - Several files (-f base.yml -f overlay.yml) merge as Compose merges them (merge.go):
+//     mappings deeply; environment, labels, build args and extra_hosts by key in either form;
+//     depends_on by service; volumes, secrets, configs and tmpfs by target path; ports,
+//     expose and other lists appended; command, entrypoint, image and healthcheck.test
+//     replaced; !reset and !override honoured. Relative paths of every -f file are relative to
+//     the first file's directory; those of a file named by extends to that file's.
+//   - extends (string or {service, file}) merges the named service under the extending one,
+//     recursively, with the same rules.
+//   - The .env beside the first file gives variables their values, as Compose reads it for
+//     interpolation (and COMPOSE_PROJECT_NAME). A variable whose name looks like a secret is
+//     not given its .env value in the generated file (people commit it): it stays a required,
+//     sensitive variable, and Result.FromDotenv lists it.
+//   - The project name (`name:`, else COMPOSE_PROJECT_NAME, else the directory) becomes
+//     environment.name, made DNS-safe, and cut (with a warning) when a container name
+//     ENVIRONMENT-SERVICE would pass 63 characters; a service name that alone cannot fit is an
+//     error.
 //
-// Everything else (volumes, secrets, configs, networks, profiles, restart, ulimits,
-// container_name, env_file, ...) cannot be carried over: it is listed as a "# envctl: ..."
-// comment in the service (or at the top, for top-level keys) and returned as a Note with Warn
-// set, which the CLI prints on stderr. Nothing is dropped silently.
+// # Services
+//
+//   - Names that are not DNS-safe are lowercased, with "_" and "." turned into "-" (a warning).
+//     container_name becomes a network alias (aliases) when it can be one, else a warning.
+//   - image, build (context, dockerfile, args, target, cache_from), command and entrypoint
+//     (the string form split like a shell would, without one), environment (a value-less key
+//     becomes a variable), env_file, labels, user, working_dir, hostname, profiles, init,
+//     read_only, shm_size, cap_add, cap_drop, extra_hosts, ulimits, stop_signal,
+//     stop_grace_period and network aliases carry over one to one.
+//   - volumes: a file or directory of the project is a bind mount (read-only when :ro;
+//     Compose binds are writable, so others say read_only = false); a named volume is a volume
+//     mount of the environment; an anonymous volume becomes a named one (SERVICE-PATH), since
+//     Compose keeps it across recreation too; a volume whose driver_opts make it a tmpfs, and
+//     tmpfs, are tmpfs mounts. Host paths outside the project and the home directory are
+//     warned and dropped. secrets are secret blocks (file, or the variable of environment:);
+//     configs from a file are read-only bind mounts.
+//   - ports and expose become named container ports ("http" for the first of 80, 3000, 5000,
+//     8000, 8008, 8080, 8081, 8888; "https" for 443, 8443; else "p<N>" or the long syntax's
+//     name). The host side is dropped without being interpolated (a note), since envctl
+//     publishes on ephemeral ports; UDP ports are dropped (a warning).
+//   - depends_on and links become depends_on. service_healthy takes the dependency's
+//     healthcheck as its ready block; service_completed_successfully makes it run = "once",
+//     as does a profile-only service that restarts on failure (or never) and that nothing
+//     waits on: the one-shot task Compose users start with a profile.
+//   - healthcheck becomes ready: CMD is exec, CMD-SHELL and the string form run /bin/sh -c;
+//     timeout = start_period + interval × retries with Compose's defaults. The per-check
+//     timeout has no counterpart and is warned.
+//   - deploy.resources.limits, cpus and mem_limit become resources.
+//
+// # Variables
+//
+// ${VAR}, $VAR, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and ${VAR:+alt} become
+// variable blocks and var.VAR references; $$ is a literal $. How a use is written is settled
+// once all uses are known (interp.go): a variable every use gives the same default gets it;
+// when uses differ (another default, or a value-less environment key), each use with a
+// default says it itself, so that no use takes an unrelated line's default. Where envctl needs
+// a fixed value (ports, paths, depends_on, sizes, durations), the variable is fixed to its
+// .env value or to the default there, and then written as that value everywhere, so that the
+// file stays consistent; with neither, the import fails naming the line.
+//
+// Every other key is a warning with the reason (the why table in convert.go), listed as a
+// "# envctl: ..." comment in the service and returned as a Note with Warn set; extension
+// fields and the obsolete version are notes. Nothing is dropped silently.
 //
 // The output is deterministic: variables sorted by name, services in file order, map keys
 // sorted, and formatted by hclwrite.

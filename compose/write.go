@@ -18,7 +18,11 @@ import (
 func (c *converter) write() ([]byte, error) {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
-	comment(body, "Imported from "+filepath.Base(c.file)+" by envctl import compose.")
+	from := filepath.Base(c.file)
+	if c.fileNames != "" {
+		from = c.fileNames
+	}
+	comment(body, "Imported from "+from+" by envctl import compose.")
 	for _, n := range c.notes {
 		if n.Service == "" {
 			comment(body, "envctl: "+n.Text)
@@ -30,6 +34,9 @@ func (c *converter) write() ([]byte, error) {
 
 	for _, name := range c.varNames() {
 		v := c.vars[name]
+		if !v.declared() {
+			continue
+		}
 		body.AppendNewline()
 		vb := body.AppendNewBlock("variable", []string{name}).Body()
 		vb.SetAttributeRaw("type", hclwrite.TokensForIdentifier("string"))
@@ -43,6 +50,9 @@ func (c *converter) write() ([]byte, error) {
 			} else {
 				desc += ": " + v.description
 			}
+		}
+		if v.dotenv != nil && v.def == nil {
+			desc += "; its value is in .env, not copied here because it is sensitive"
 		}
 		vb.SetAttributeValue("description", cty.StringVal(desc))
 		if v.sensitive {
@@ -118,7 +128,7 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 		comment(sb, "envctl: "+n.Text)
 	}
 	if s.image != nil {
-		if err := setExpr(sb, "image", s.image.hcl()); err != nil {
+		if err := setExpr(sb, "image", c.hcl(s.image)); err != nil {
 			return err
 		}
 	}
@@ -129,25 +139,44 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 			bb.SetAttributeValue("dockerfile", cty.StringVal(s.build.dockerfile))
 		}
 		if len(s.build.args) > 0 {
-			toks, err := mapTokens(s.build.args)
+			toks, err := c.mapTokens(s.build.args)
 			if err != nil {
 				return err
 			}
 			bb.SetAttributeRaw("args", toks)
 		}
+		if s.build.target != "" {
+			bb.SetAttributeValue("target", cty.StringVal(s.build.target))
+		}
+		if len(s.build.cacheFrom) > 0 {
+			bb.SetAttributeValue("cache_from", stringList(s.build.cacheFrom))
+		}
 	}
 	if s.once {
 		sb.SetAttributeValue("run", cty.StringVal("once"))
 	}
+	if len(s.profiles) > 0 {
+		sb.SetAttributeValue("profiles", stringList(s.profiles))
+	}
+	for _, a := range []struct {
+		name string
+		t    tmpl
+	}{{"user", s.user}, {"working_dir", s.workingDir}, {"hostname", s.hostname}} {
+		if a.t != nil {
+			if err := setExpr(sb, a.name, c.hcl(a.t)); err != nil {
+				return err
+			}
+		}
+	}
 	if s.hasEntry {
-		toks, err := listTokens(s.entrypoint)
+		toks, err := c.listTokens(s.entrypoint)
 		if err != nil {
 			return err
 		}
 		sb.SetAttributeRaw("entrypoint", toks)
 	}
 	if s.hasCommand {
-		toks, err := listTokens(s.command)
+		toks, err := c.listTokens(s.command)
 		if err != nil {
 			return err
 		}
@@ -168,8 +197,11 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 		}
 		sb.SetAttributeRaw("depends_on", hclwrite.TokensForTuple(items))
 	}
+	if len(s.envFiles) > 0 {
+		sb.SetAttributeValue("env_file", stringList(s.envFiles))
+	}
 	if len(s.env) > 0 {
-		toks, err := mapTokens(s.env)
+		toks, err := c.mapTokens(s.env)
 		if err != nil {
 			return err
 		}
@@ -186,16 +218,79 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 		}
 		sb.SetAttributeRaw("ports", hclwrite.TokensForObject(attrs))
 	}
+	if len(s.aliases) > 0 {
+		sb.SetAttributeValue("aliases", stringList(s.aliases))
+	}
 	if len(s.labels) > 0 {
-		toks, err := mapTokens(s.labels)
+		toks, err := c.mapTokens(s.labels)
 		if err != nil {
 			return err
 		}
 		sb.SetAttributeRaw("labels", toks)
 	}
+	if s.init != nil {
+		sb.SetAttributeValue("init", cty.BoolVal(*s.init))
+	}
+	if s.readOnly != nil {
+		sb.SetAttributeValue("read_only", cty.BoolVal(*s.readOnly))
+	}
+	if s.shmSize > 0 {
+		sb.SetAttributeRaw("shm_size", hclwrite.TokensForValue(sizeValue(s.shmSize)))
+	}
+	if len(s.capAdd) > 0 {
+		sb.SetAttributeValue("cap_add", stringList(s.capAdd))
+	}
+	if len(s.capDrop) > 0 {
+		sb.SetAttributeValue("cap_drop", stringList(s.capDrop))
+	}
+	if len(s.extraHosts) > 0 {
+		sb.SetAttributeRaw("extra_hosts", stringMapTokens(s.extraHosts))
+	}
+	if len(s.ulimits) > 0 {
+		sb.SetAttributeRaw("ulimits", stringMapTokens(s.ulimits))
+	}
+	if s.stopSignal != "" {
+		sb.SetAttributeValue("stop_signal", cty.StringVal(s.stopSignal))
+	}
+	if s.stopGrace != "" {
+		sb.SetAttributeValue("stop_grace_period", cty.StringVal(s.stopGrace))
+	}
+	for _, m := range s.mounts {
+		mb := sb.AppendNewBlock("mount", nil).Body()
+		mb.SetAttributeValue("type", cty.StringVal(m.typ))
+		if m.source != "" {
+			mb.SetAttributeValue("source", cty.StringVal(m.source))
+		}
+		mb.SetAttributeValue("target", cty.StringVal(m.target))
+		switch {
+		case m.typ == "bind" && !m.readOnly:
+			// envctl mounts repository files read-only unless asked; Compose binds are
+			// writable unless :ro.
+			mb.SetAttributeValue("read_only", cty.False)
+		case m.typ != "bind" && m.readOnly:
+			mb.SetAttributeValue("read_only", cty.True)
+		}
+		if m.size > 0 {
+			mb.SetAttributeRaw("size", hclwrite.TokensForValue(sizeValue(m.size)))
+		}
+	}
+	for _, sec := range s.secrets {
+		secb := sb.AppendNewBlock("secret", []string{sec.name}).Body()
+		if sec.file != "" {
+			secb.SetAttributeValue("file", cty.StringVal(sec.file))
+		} else if err := setExpr(secb, "value", c.hcl(sec.value)); err != nil {
+			return err
+		}
+		if sec.target != "" {
+			secb.SetAttributeValue("target", cty.StringVal(sec.target))
+		}
+		if sec.mode != "" {
+			secb.SetAttributeValue("mode", cty.StringVal(sec.mode))
+		}
+	}
 	if s.health != nil {
 		rb := sb.AppendNewBlock("ready", nil).Body()
-		toks, err := listTokens(s.health.exec)
+		toks, err := c.listTokens(s.health.exec)
 		if err != nil {
 			return err
 		}
@@ -236,10 +331,10 @@ func setExpr(body *hclwrite.Body, name, src string) error {
 	return nil
 }
 
-func listTokens(items []tmpl) (hclwrite.Tokens, error) {
+func (c *converter) listTokens(items []tmpl) (hclwrite.Tokens, error) {
 	elems := make([]hclwrite.Tokens, len(items))
 	for i, t := range items {
-		toks, err := exprTokens(t.hcl())
+		toks, err := exprTokens(c.hcl(t))
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +344,7 @@ func listTokens(items []tmpl) (hclwrite.Tokens, error) {
 }
 
 // mapTokens writes a map with sorted keys, one per line.
-func mapTokens(m map[string]tmpl) (hclwrite.Tokens, error) {
+func (c *converter) mapTokens(m map[string]tmpl) (hclwrite.Tokens, error) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -257,7 +352,7 @@ func mapTokens(m map[string]tmpl) (hclwrite.Tokens, error) {
 	sort.Strings(keys)
 	attrs := make([]hclwrite.ObjectAttrTokens, len(keys))
 	for i, k := range keys {
-		v, err := exprTokens(m[k].hcl())
+		v, err := exprTokens(c.hcl(m[k]))
 		if err != nil {
 			return nil, err
 		}
@@ -304,4 +399,23 @@ func sizeValue(n int64) cty.Value {
 		}
 	}
 	return cty.NumberIntVal(n)
+}
+
+// stringList is a list of strings as a cty value.
+func stringList(items []string) cty.Value {
+	vals := make([]cty.Value, len(items))
+	for i, s := range items {
+		vals[i] = cty.StringVal(s)
+	}
+	return cty.TupleVal(vals)
+}
+
+// stringMapTokens writes a map of fixed strings with sorted keys.
+func stringMapTokens(m map[string]string) hclwrite.Tokens {
+	keys := sortedKeys(m)
+	attrs := make([]hclwrite.ObjectAttrTokens, len(keys))
+	for i, k := range keys {
+		attrs[i] = hclwrite.ObjectAttrTokens{Name: keyTokens(k), Value: hclwrite.TokensForValue(cty.StringVal(m[k]))}
+	}
+	return hclwrite.TokensForObject(attrs)
 }

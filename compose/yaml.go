@@ -175,7 +175,7 @@ func isMerge(k *yaml.Node) bool {
 
 // errAt is an Error at n's position.
 func (c *converter) errAt(n *yaml.Node, format string, args ...any) error {
-	e := &Error{File: c.file, Message: fmt.Sprintf(format, args...)}
+	e := &Error{File: c.fileOf(n), Message: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}

@@ -22,8 +22,6 @@ service "app" {
 }
 
 service "worker" {
-  # envctl: build.target is not supported; dropped
-  # envctl: build.cache_from is not supported; dropped
   build {
     context    = "./ctx/worker"
     dockerfile = "Dockerfile.worker"
@@ -31,6 +29,8 @@ service "worker" {
       BASE    = var.BASE_IMAGE
       VERSION = "1.0"
     }
+    target     = "runtime"
+    cache_from = ["example/worker:cache"]
   }
   command    = ["--log", "worker ready"]
   depends_on = [service.app]

@@ -14,7 +14,7 @@ variable "IMAGE" {
 }
 
 service "payments" {
-  # envctl: logging is not supported; dropped
+  # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   # envctl: x-owner is an extension field; ignored
   image   = var.IMAGE
   command = ["--http", "8080"]
@@ -28,7 +28,7 @@ service "payments" {
 }
 
 service "ledger" {
-  # envctl: logging is not supported; dropped
+  # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   image      = var.IMAGE
   command    = ["--http", "8081"]
   depends_on = [service.payments]

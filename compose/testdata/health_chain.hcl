@@ -32,6 +32,7 @@ service "auth" {
 }
 
 service "api" {
+  # envctl: healthcheck.timeout 2s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
   image      = var.IMAGE
   command    = ["--http", "8080", "--call", "http://auth:7001/"]
   depends_on = [service.auth, service.store]

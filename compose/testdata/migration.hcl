@@ -44,7 +44,6 @@ service "db" {
 }
 
 service "migrate" {
-  # envctl: restart is not supported; dropped (envctl does not restart services)
   image      = var.MIGRATE_IMAGE
   run        = "once"
   command    = ["--delay", "200ms", "--exit", "0"]

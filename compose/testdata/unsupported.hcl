@@ -1,8 +1,5 @@
 # Imported from unsupported.yml by envctl import compose.
-# envctl: top-level volumes are not supported; dropped (pgdata)
-# envctl: top-level networks are not supported; dropped (backend, frontend)
-# envctl: top-level secrets are not supported; dropped (db_password)
-# envctl: top-level configs are not supported; dropped (admin_config)
+# envctl: top-level networks are not supported; dropped (backend, frontend): every service is on the environment's own network, where all of them reach each other by name
 
 environment {
   name = "testdata"
@@ -21,12 +18,8 @@ variable "IMAGE" {
 }
 
 service "db" {
-  # envctl: container_name is not supported; dropped (envctl names containers ENVIRONMENT-SERVICE)
-  # envctl: restart is not supported; dropped (envctl does not restart services)
-  # envctl: volumes are not supported; dropped
-  # envctl: networks are not supported; dropped
-  # envctl: secrets are not supported; dropped
-  # envctl: ulimits are not supported; dropped
+  # envctl: container_name legacy-db is a network alias: envctl names the container ENVIRONMENT-db, and other services reach it as db or legacy-db
+  # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: ports: host side of 5432:5432 dropped; envctl publishes container port 5432 on an ephemeral host port (envctl env shows them)
   # envctl: ports: 5432:5432/udp is udp; envctl ports are TCP; dropped
   image   = var.IMAGE
@@ -34,16 +27,36 @@ service "db" {
   ports = {
     p5432 = 5432
   }
+  aliases = ["legacy-db"]
+  ulimits = {
+    nofile = "65536:65536"
+  }
+  mount {
+    type   = "volume"
+    source = "pgdata"
+    target = "/var/lib/postgresql/data"
+  }
+  mount {
+    type   = "bind"
+    source = "./init.sql"
+    target = "/docker-entrypoint-initdb.d/init.sql"
+  }
+  secret "db_password" {
+    file = "./db_password.txt"
+  }
 }
 
 service "admin" {
-  # envctl: profiles are not supported; dropped
-  # envctl: configs are not supported; dropped
-  # envctl: env_file is not supported; dropped (copy its variables into environment)
-  # envctl: networks are not supported; dropped
-  # envctl: working_dir is not supported; dropped
-  # envctl: user is not supported; dropped
-  image      = var.ADMIN_IMAGE
-  command    = ["--http", "8080"]
-  depends_on = [service.db]
+  image       = var.ADMIN_IMAGE
+  profiles    = ["debug"]
+  user        = "1000:1000"
+  working_dir = "/srv"
+  command     = ["--http", "8080"]
+  depends_on  = [service.db]
+  env_file    = ["./.env.admin"]
+  mount {
+    type   = "bind"
+    source = "./admin.conf"
+    target = "/admin_config"
+  }
 }

@@ -1,5 +1,4 @@
 # Imported from web_db_cache.yml by envctl import compose.
-# envctl: top-level volumes are not supported; dropped (dbdata)
 
 environment {
   name = "testdata"
@@ -45,13 +44,18 @@ service "web" {
 }
 
 service "db" {
-  # envctl: volumes are not supported; dropped
+  # envctl: healthcheck.timeout 3s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
   image   = var.DB_IMAGE
   command = ["--http", "5432"]
   env = {
     POSTGRES_DB       = "app"
     POSTGRES_PASSWORD = var.DB_PASSWORD
     POSTGRES_USER     = "app"
+  }
+  mount {
+    type   = "volume"
+    source = "dbdata"
+    target = "/var/lib/postgresql/data"
   }
   ready {
     exec     = ["/testsvc", "probe", "http", "http://127.0.0.1:5432/healthz"]

@@ -1,0 +1,81 @@
+# Imported from compose.yaml by envctl import compose.
+
+environment {
+  name = "awesome-nginx-golang-postgres-rabbitmq"
+}
+
+service "backend" {
+  build {
+    context = "./backend"
+    target  = "builder"
+  }
+  depends_on = [service.db]
+  secret "db-password" {
+    file = "./db/password.txt"
+  }
+}
+
+service "db" {
+  # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  image = "postgres"
+  user  = "postgres"
+  env = {
+    POSTGRES_DB            = "example"
+    POSTGRES_PASSWORD_FILE = "/run/secrets/db-password"
+  }
+  ports = {
+    p5432 = 5432
+  }
+  mount {
+    type   = "volume"
+    source = "db-data"
+    target = "/var/lib/postgresql/data"
+  }
+  secret "db-password" {
+    file = "./db/password.txt"
+  }
+  ready {
+    exec     = ["pg_isready"]
+    interval = "10s"
+    timeout  = "50s"
+  }
+}
+
+service "mq" {
+  # envctl: ports: host side of 15672:15672 dropped; envctl publishes container port 15672 on an ephemeral host port (envctl env shows them)
+  # envctl: ports: host side of 5672:5672 dropped; envctl publishes container port 5672 on an ephemeral host port (envctl env shows them)
+  image = "rabbitmq:3.8.3-management"
+  env = {
+    RABBITMQ_DEFAULT_PASS = "123456"
+    RABBITMQ_DEFAULT_USER = "root"
+  }
+  ports = {
+    p15672 = 15672
+    p5672  = 5672
+  }
+  mount {
+    type   = "volume"
+    source = "db-data"
+    target = "/var/log/rabbitmq"
+  }
+  mount {
+    type   = "volume"
+    source = "db-data"
+    target = "/var/lib/rabbitmq"
+  }
+}
+
+service "proxy" {
+  # envctl: ports: host side of 80:80 dropped; envctl publishes container port 80 on an ephemeral host port (envctl env shows them)
+  image      = "nginx"
+  depends_on = [service.backend]
+  ports = {
+    http = 80
+  }
+  mount {
+    type   = "bind"
+    source = "./proxy/nginx.conf"
+    target = "/etc/nginx/conf.d/default.conf"
+  }
+}

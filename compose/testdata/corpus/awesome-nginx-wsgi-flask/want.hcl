@@ -1,0 +1,41 @@
+# Imported from compose.yaml by envctl import compose.
+
+environment {
+  name = "awesome-nginx-wsgi-flask"
+}
+
+service "nginx-proxy" {
+  # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: ports: host side of 80:80 dropped; envctl publishes container port 80 on an ephemeral host port (envctl env shows them)
+  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  build {
+    context = "./nginx"
+  }
+  command    = ["nginx", "-g", "daemon off;"]
+  depends_on = [service.flask-app]
+  ports = {
+    http = 80
+  }
+  ready {
+    exec     = ["/bin/sh", "-c", "curl --silent --fail localhost:80/health-check || exit 1"]
+    interval = "10s"
+    timeout  = "30s"
+  }
+}
+
+service "flask-app" {
+  # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  build {
+    context = "./flask"
+  }
+  command = ["gunicorn", "-w", "3", "-t", "60", "-b", "0.0.0.0:8000", "app:app"]
+  ports = {
+    http = 8000
+  }
+  ready {
+    exec     = ["/bin/sh", "-c", "curl --silent --fail localhost:8000/flask-health-check || exit 1"]
+    interval = "10s"
+    timeout  = "30s"
+  }
+}
