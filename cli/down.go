@@ -21,6 +21,7 @@ func downCommand() *urfave.Command {
 			&urfave.BoolFlag{Name: "expired", Usage: "remove the environments whose TTL has passed"},
 			&urfave.DurationFlag{Name: "grace", Value: defaultGrace, Usage: "how long a service gets to stop before it is killed"},
 			&urfave.IntFlag{Name: "parallel", Value: defaultParallel, Usage: "at most this many removals at once"},
+			&urfave.BoolFlag{Name: "keep-volumes", Usage: "keep the environment's named volumes (the next up finds their data again)"},
 			&urfave.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "with no NAME: take the name from this environment file"},
 			outputFlag(),
 		},
@@ -100,7 +101,7 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 		}
 		began := time.Now()
 		progress := newProgressFor(c.App.ErrWriter, nil, nil)
-		opts := provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace"), Events: progress.event}
+		opts := provisioner.Options{Parallel: c.Int("parallel"), Grace: c.Duration("grace"), Events: progress.event, KeepVolumes: c.Bool("keep-volumes")}
 		killed := upWasKilled(b.Name(), name)
 		if killed {
 			opts.Settle = killedUpSettle // the killed up's last creates may still land

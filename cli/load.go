@@ -6,12 +6,16 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/envctl/envctl/envs"
+	"github.com/envctl/envctl/provisioner"
+	"github.com/envctl/envctl/provisioner/mesos"
 )
 
 // fileFlags select and parameterise the environment file (up, run, plan, validate, graph).
@@ -21,7 +25,52 @@ func fileFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "name", Usage: "environment name (overrides environment.name)"},
 		&urfave.StringSliceFlag{Name: "var", Usage: "set a variable, NAME=VALUE (repeatable)"},
 		&urfave.StringSliceFlag{Name: "var-file", Usage: "a file of variable values (repeatable)"},
+		&urfave.StringSliceFlag{Name: "profile", Usage: "also bring up the services of this profile (repeatable; default $ENVCTL_PROFILES, comma-separated)"},
 	}
+}
+
+// profiles are --profile's values, else ENVCTL_PROFILES's (comma-separated), as Compose takes
+// --profile over COMPOSE_PROFILES.
+func profiles(c *urfave.Context) []string {
+	if p := c.StringSlice("profile"); len(p) > 0 {
+		return p
+	}
+	var out []string
+	for _, p := range strings.Split(os.Getenv("ENVCTL_PROFILES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// specCheckers refuse, right after loading, what a backend cannot carry (a bind mount on
+// Mesos), so that nothing starts only to fail half-way. Keyed by --backend.
+var specCheckers = map[string]func(provisioner.Spec) error{
+	"mesos": mesos.CheckSpec,
+}
+
+// checkForBackend runs --backend's checker over every service: one error diagnostic each,
+// at the service's header.
+func checkForBackend(c *urfave.Context, env *envs.Environment) hcl.Diagnostics {
+	check := specCheckers[c.String("backend")]
+	if check == nil {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	t := provisioner.NewTarget(env, 0, time.Now())
+	for _, s := range env.Services {
+		if err := check(t.StaticSpec(s)); err != nil {
+			r := s.DeclRange
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Not supported on " + c.String("backend"),
+				Detail:   err.Error() + ".",
+				Subject:  &r,
+			})
+		}
+	}
+	return diags
 }
 
 // loadEnv loads the environment file the flags select. Diagnostics are printed to stderr, all
@@ -43,10 +92,14 @@ func loadEnvNamed(c *urfave.Context, nameSuffix string) (*envs.Environment, erro
 		NameSuffix: nameSuffix,
 		Vars:       c.StringSlice("var"),
 		VarFiles:   c.StringSlice("var-file"),
+		Profiles:   profiles(c),
 		Environ:    os.Environ(),
 	})
 	if env != nil {
 		redactorOf(c).add(env.Sensitive...)
+	}
+	if env != nil && !diags.HasErrors() {
+		diags = append(diags, checkForBackend(c, env)...)
 	}
 	if len(diags) > 0 {
 		printDiagnostics(c.App.ErrWriter, files, diags)

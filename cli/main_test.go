@@ -295,7 +295,8 @@ func sweepScriptEnv(name string) {
 	filter := "label=io.envctl.env=" + name
 	ids, _ := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
 	nets, _ := exec.Command("docker", "network", "ls", "-q", "--filter", filter).Output()
-	if len(strings.TrimSpace(string(ids))) == 0 && len(strings.TrimSpace(string(nets))) == 0 {
+	vols, _ := exec.Command("docker", "volume", "ls", "-q", "--filter", filter).Output()
+	if len(strings.TrimSpace(string(ids))) == 0 && len(strings.TrimSpace(string(nets))) == 0 && len(strings.TrimSpace(string(vols))) == 0 {
 		return
 	}
 	leakMu.Lock()
@@ -307,6 +308,9 @@ func sweepScriptEnv(name string) {
 	if n := strings.Fields(string(nets)); len(n) > 0 {
 		_ = exec.Command("docker", append([]string{"network", "rm"}, n...)...).Run()
 	}
+	if v := strings.Fields(string(vols)); len(v) > 0 {
+		_ = exec.Command("docker", append([]string{"volume", "rm", "-f"}, v...)...).Run()
+	}
 }
 
 // checkNoLeaks fails the test when a container or network of a script's environment was left
@@ -316,11 +320,12 @@ func checkNoLeaks(t *testing.T) {
 		return // no script touched Docker
 	}
 	for _, name := range leaked {
-		t.Errorf("leak: script environment %q still had containers or networks when its script ended", name)
+		t.Errorf("leak: script environment %q still had containers, networks or volumes when its script ended", name)
 	}
 	for kind, args := range map[string][]string{
 		"container": {"ps", "-a", "--filter", "label=io.envctl.env", "--format", `{{.Label "io.envctl.env"}}`},
 		"network":   {"network", "ls", "--filter", "label=io.envctl.env", "--format", `{{.Label "io.envctl.env"}}`},
+		"volume":    {"volume", "ls", "--filter", "label=io.envctl.env", "--format", `{{.Label "io.envctl.env"}}`},
 	} {
 		out, err := exec.Command("docker", args...).Output()
 		if err != nil {

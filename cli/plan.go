@@ -174,9 +174,18 @@ func buildPlanView(env *envs.Environment, target *provisioner.Target, plan *prov
 		sv.Entrypoint, sv.Command = argv(tpl.Entrypoint), argv(tpl.Command)
 		if len(tpl.Env) > 0 {
 			sv.Env = map[string]string{}
+			fromFile := map[string]bool{}
+			for _, k := range tpl.FromEnvFile {
+				fromFile[k] = true
+			}
 			for k, val := range tpl.Env {
 				if sensitiveEnv[k] {
 					sv.Env[k] = "(sensitive)"
+					continue
+				}
+				if fromFile[k] {
+					// An env file often holds passwords and is read, never shown.
+					sv.Env[k] = "(env_file)"
 					continue
 				}
 				sv.Env[k] = pending(val, whose)

@@ -143,6 +143,9 @@ func (l *loader) run() {
 	l.declareServices(svcBlocks)
 	l.decodeServices()
 	l.checkCycles()
+	if !l.diags.HasErrors() {
+		l.applyProfiles()
+	}
 	if !l.diags.HasErrors() && len(l.env.Services) == 0 {
 		var names []string
 		for _, f := range l.files {
@@ -446,6 +449,17 @@ func (l *loader) collectSensitive() {
 				l.env.Sensitive = append(l.env.Sensitive, s)
 			}
 		})
+	}
+	// A secret's content is sensitive wherever it came from, a file included.
+	for _, s := range l.env.Services {
+		for _, sec := range s.Secrets {
+			for _, v := range []string{sec.Value, strings.TrimSpace(sec.Value)} {
+				if v != "" && !seen[v] {
+					seen[v] = true
+					l.env.Sensitive = append(l.env.Sensitive, v)
+				}
+			}
+		}
 	}
 	sort.SliceStable(l.env.Sensitive, func(i, j int) bool { return len(l.env.Sensitive[i]) > len(l.env.Sensitive[j]) })
 }

@@ -62,7 +62,28 @@ func (s *Service) Resolve(deps map[string]Endpoint) (*Runtime, hcl.Diagnostics) 
 	}
 	ctx := s.rt.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{"service": cty.ObjectVal(objs)}
-	return s.rt.evaluate(ctx, false)
+	rt, diags := s.rt.evaluate(ctx, false)
+	if rt != nil {
+		s.mergeEnvFiles(rt)
+	}
+	return rt, diags
+}
+
+// mergeEnvFiles puts the env_file variables under rt.Env: env wins.
+func (s *Service) mergeEnvFiles(rt *Runtime) {
+	if len(s.envFileVars) == 0 {
+		return
+	}
+	if rt.Env == nil {
+		rt.Env = make(map[string]string, len(s.envFileVars))
+	}
+	for k, v := range s.envFileVars {
+		if _, set := rt.Env[k]; !set {
+			rt.Env[k] = v
+			rt.FromEnvFile = append(rt.FromEnvFile, k)
+		}
+	}
+	sort.Strings(rt.FromEnvFile)
 }
 
 // Template is Resolve without addresses: every service reference is rendered as its source
@@ -79,6 +100,7 @@ func (s *Service) Template() *Runtime {
 	ctx := s.rt.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{"service": cty.ObjectVal(objs)}
 	rt, _ := s.rt.evaluate(ctx, true)
+	s.mergeEnvFiles(rt)
 	return rt
 }
 

@@ -20,12 +20,19 @@ var serviceSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "image"}, {Name: "command"}, {Name: "entrypoint"}, {Name: "env"}, {Name: "ports"},
 		{Name: "depends_on"}, {Name: "run"}, {Name: "labels"}, {Name: "publish_ip"},
+		{Name: "user"}, {Name: "working_dir"}, {Name: "hostname"}, {Name: "aliases"}, {Name: "env_file"},
+		{Name: "profiles"}, {Name: "init"}, {Name: "read_only"}, {Name: "shm_size"}, {Name: "cap_add"},
+		{Name: "cap_drop"}, {Name: "extra_hosts"}, {Name: "ulimits"}, {Name: "stop_signal"},
+		{Name: "stop_grace_period"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "build"}, {Type: "ready"}, {Type: "resources"}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "build"}, {Type: "ready"}, {Type: "resources"}, {Type: "mount"},
+		{Type: "secret", LabelNames: []string{"name"}},
+	},
 }
 
 var buildSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "context", Required: true}, {Name: "dockerfile"}, {Name: "args"}},
+	Attributes: []hcl.AttributeSchema{{Name: "context", Required: true}, {Name: "dockerfile"}, {Name: "args"}, {Name: "target"}, {Name: "cache_from"}},
 }
 
 var readySchema = &hcl.BodySchema{
@@ -258,6 +265,8 @@ func (l *loader) decodeService(d *svcDecl) *Service {
 		}
 	}
 
+	l.decodeContainer(d, s, static)
+
 	var deps []Dep
 	if a := c.Attributes["depends_on"]; a != nil {
 		l.decodeDependsOn(a, &deps)
@@ -288,9 +297,26 @@ func (l *loader) decodeService(d *svcDecl) *Service {
 				continue
 			}
 			l.decodeResources(bi, ctx, s)
+		case "mount":
+			l.decodeMount(bi, ctx, s)
+		case "secret":
+			l.decodeSecret(bi, ctx, s)
 		}
 	}
 
+	if s.ReadOnly {
+		for _, m := range s.Mounts {
+			if m.Type == MountBind {
+				l.errorf(rangePtr(d.b.DefRange), "Read-only service with copied files",
+					"Service %q has read_only = true and a bind mount at %s: envctl copies bind mounts into the container's filesystem before it starts, which a read-only one refuses. Drop read_only, or build the file into the image.", d.name, m.Target)
+				break
+			}
+		}
+		if len(s.Secrets) > 0 {
+			l.errorf(rangePtr(d.b.DefRange), "Read-only service with copied files",
+				"Service %q has read_only = true and secret %q: envctl copies secrets into the container's filesystem before it starts, which a read-only one refuses. Drop read_only, or pass the secret in env.", d.name, s.Secrets[0].Name)
+		}
+	}
 	if !imageDone && builds == 0 {
 		l.errorf(rangePtr(d.b.DefRange), "Missing image",
 			"Service %q needs an image (image = \"postgres:16\") or a build block (build { context = \"./%s\" }).", d.name, d.name)
@@ -511,6 +537,17 @@ func (l *loader) decodeBuild(b blockIn, ctx *hcl.EvalContext, name string) *Buil
 			} else {
 				bd.Args, _ = l.stringMap(a, v)
 			}
+		}
+	}
+	if a := content.Attributes["target"]; a != nil {
+		v, ok := l.eval(a.Expr, ctx, scopeStatic, nil)
+		if t, ok := l.stringVal(a, v, ok); ok {
+			bd.Target = t
+		}
+	}
+	if a := content.Attributes["cache_from"]; a != nil {
+		if v, ok := l.eval(a.Expr, ctx, scopeStatic, nil); ok {
+			bd.CacheFrom, _ = l.stringList(a, v, `Write a list of images, like ["shop/api:cache"].`)
 		}
 	}
 	return bd

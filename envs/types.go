@@ -26,6 +26,9 @@ type Options struct {
 	Vars []string
 	// VarFiles are --var-file values: HCL files of `name = value` attributes.
 	VarFiles []string
+	// Profiles are the active profiles (--profile, ENVCTL_PROFILES): a service with profiles
+	// is loaded only when one of them is active, or when a loaded service depends on it.
+	Profiles []string
 	// Environ is os.Environ() form; ENVCTL_VAR_<name>=V sets a variable. Precedence, lowest
 	// first: default, ENVCTL_VAR_, var files, --var.
 	Environ []string
@@ -49,6 +52,9 @@ type Environment struct {
 	Sensitive []string
 	// Dir is the absolute directory of the first file.
 	Dir string
+	// LeftOut names the services left out because none of their profiles is active, in
+	// declaration order.
+	LeftOut []string
 
 	byName map[string]*Service
 }
@@ -163,8 +169,26 @@ type Service struct {
 	// Env follows the same rule as Command.
 	Env map[string]string
 
-	rt         *runtimeExprs
-	buildRange hcl.Range
+	// The container settings of attrs.md; zero values mean "the image's or engine's default".
+	User, WorkingDir, Hostname string
+	Aliases                    []string // extra network aliases on the environment's network
+	Profiles                   []string // the service is left out unless one of them is active
+	Init, ReadOnly             bool
+	ShmSize                    int64    // bytes
+	CapAdd, CapDrop            []string // normalised: upper case, no "CAP_" prefix
+	ExtraHosts                 map[string]string
+	Ulimits                    []Ulimit // sorted by Name
+	StopSignal                 string   // normalised: "SIGTERM"
+	StopGrace                  time.Duration
+	Mounts                     []Mount  // in file order
+	Secrets                    []Secret // in file order
+	// EnvFiles are the env_file paths (absolute), in order; their variables, read at load, are
+	// merged under Env by Resolve and Template.
+	EnvFiles []string
+
+	envFileVars map[string]string
+	rt          *runtimeExprs
+	buildRange  hcl.Range
 }
 
 // Build describes an image built from a local context.
@@ -172,6 +196,49 @@ type Build struct {
 	Context    string // absolute
 	Dockerfile string // relative to Context; default "Dockerfile"
 	Args       map[string]string
+	Target     string   // the multi-stage target; "" = the last stage
+	CacheFrom  []string // images whose layers may serve as build cache
+}
+
+// MountType is the kind of a mount block.
+type MountType string
+
+// The mount types.
+const (
+	MountBind   MountType = "bind"   // a file or directory of the repository, copied in
+	MountVolume MountType = "volume" // a named volume of the environment, <env>-<source>
+	MountTmpfs  MountType = "tmpfs"
+)
+
+// Mount is one mount block.
+type Mount struct {
+	Type MountType
+	// Source is, for bind, the absolute path of the file or directory; for volume, the
+	// volume's name within the environment; for tmpfs, "".
+	Source   string
+	Target   string // absolute path in the container
+	ReadOnly bool
+	Size     int64 // tmpfs: bytes, 0 = the engine's default
+	// Digest is, for bind, a sha256 over the content (names, modes, bytes) read at load, so a
+	// changed file changes the config hash and recreates the service.
+	Digest string
+}
+
+// Secret is one secret block: content put in a file in the container, never in labels,
+// environment variables or the engine's inspect output.
+type Secret struct {
+	Name   string
+	Target string // default /run/secrets/<name>
+	Mode   uint32 // default 0444
+	// Value is the content, from `value` or read from `file` at load. It is sensitive.
+	Value string
+	File  string // the absolute path when read from a file
+}
+
+// Ulimit is one resource limit; -1 is unlimited.
+type Ulimit struct {
+	Name       string
+	Soft, Hard int64
 }
 
 // Port is one named container port.
@@ -221,4 +288,7 @@ type Runtime struct {
 	SensitiveEnv []string
 	// SensitiveArgs is set when command or entrypoint contains a sensitive value.
 	SensitiveArgs bool
+	// FromEnvFile lists, sorted, the Env keys whose value comes from an env_file (and not
+	// from env, which wins): plan shows where they come from, never their values.
+	FromEnvFile []string
 }

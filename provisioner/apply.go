@@ -52,6 +52,8 @@ type Options struct {
 	// so after removing what it saw, Down waits Settle and looks again, until a look finds
 	// nothing (at most maxSettleRounds). Zero: one look, as for any finished environment.
 	Settle time.Duration
+	// KeepVolumes, for Down: leave the environment's named volumes (down --keep-volumes).
+	KeepVolumes bool
 	// CleanupCtx bounds the rollback; the CLI cancels it on a second Ctrl-C. Nil: a fresh
 	// context with a generous timeout.
 	CleanupCtx context.Context
@@ -391,6 +393,12 @@ func (a *applier) rollback() {
 	}
 	if err := TeardownIfEmpty(ctx, a.b, a.t.Env.Name); err != nil {
 		errs = append(errs, fmt.Errorf("rollback: %w", err))
+	}
+	if vm, ok := a.b.(VolumeManager); ok {
+		// Only the volumes this run created: an earlier up's data stays.
+		if err := vm.RemoveVolumes(ctx, a.t.Env.Name, true); err != nil {
+			errs = append(errs, fmt.Errorf("rollback: %w", err))
+		}
 	}
 	if len(errs) > 0 {
 		a.res.Err = errors.Join(append([]error{a.res.Err}, errs...)...)

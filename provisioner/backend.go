@@ -73,6 +73,39 @@ type Build struct {
 	Context    string // absolute directory
 	Dockerfile string // relative to Context
 	Args       map[string]string
+	Target     string   // multi-stage target; "" = the last stage
+	CacheFrom  []string // images to use as build cache
+}
+
+// The mount types of Mount.Type.
+const (
+	MountBind   = "bind"   // Source, a file or directory on envctl's machine, copied in
+	MountVolume = "volume" // Source is the volume's name within the environment
+	MountTmpfs  = "tmpfs"
+)
+
+// Mount is one filesystem mount of an instance.
+type Mount struct {
+	Type     string
+	Source   string
+	Target   string
+	ReadOnly bool
+	Size     int64 // tmpfs: bytes; 0 = default
+}
+
+// File is content put at Target in the instance before it starts (a secret). Backends never
+// write it into labels, environment variables or anything their inspect output shows.
+type File struct {
+	Name   string // the secret's name, for messages
+	Target string
+	Mode   uint32
+	Data   []byte
+}
+
+// Ulimit is one resource limit; -1 is unlimited.
+type Ulimit struct {
+	Name       string
+	Soft, Hard int64
 }
 
 // Spec is everything a backend needs to start one instance, fully evaluated.
@@ -95,6 +128,19 @@ type Spec struct {
 	Labels map[string]string
 	// Ready is the readiness check, for backends that run it natively (NativeReadiness).
 	Ready ReadySpec
+
+	// Container settings; zero values keep the image's or engine's default.
+	User, WorkingDir, Hostname string
+	Aliases                    []string // network aliases besides Service
+	Init, ReadOnly             bool
+	ShmSize                    int64 // bytes
+	CapAdd, CapDrop            []string
+	ExtraHosts                 map[string]string // host name -> IP
+	Ulimits                    []Ulimit
+	StopSignal                 string        // "SIGINT"
+	StopGrace                  time.Duration // 0 = the backend's default
+	Mounts                     []Mount
+	Files                      []File // secrets
 }
 
 // Instance is one running (or exited) service instance as the backend reports it.
@@ -195,4 +241,11 @@ type EnvironmentPreparer interface {
 // service printed. The values never leave envctl's process.
 type SecretReader interface {
 	Secrets(ctx context.Context, inst Instance) ([]string, error)
+}
+
+// VolumeManager is a backend with named volumes scoped to an environment (Docker: <env>-<name>).
+// Volumes outlive their instances: a recreated service finds its data again. Down removes
+// them unless asked to keep them; a rollback removes only the ones its own run created.
+type VolumeManager interface {
+	RemoveVolumes(ctx context.Context, env string, onlyCreated bool) error
 }

@@ -42,6 +42,11 @@ func Down(ctx context.Context, b Backend, env string, opt Options) (int, error) 
 			return removed, err
 		}
 	}
+	if vm, ok := b.(VolumeManager); ok && !opt.KeepVolumes {
+		if err := vm.RemoveVolumes(ctx, env, false); err != nil {
+			return removed, err
+		}
+	}
 	return removed, nil
 }
 

@@ -65,7 +65,12 @@ func NewTarget(env *envs.Environment, ttl time.Duration, now time.Time) *Target 
 	for _, s := range env.Services {
 		img := s.Image
 		if img == "" && s.Build != nil {
-			sum := sha256.Sum256([]byte(s.Build.Context + "\x00" + s.Build.Dockerfile))
+			key := s.Build.Context + "\x00" + s.Build.Dockerfile
+			if s.Build.Target != "" {
+				// Two stages of one Dockerfile are two images.
+				key += "\x00" + s.Build.Target
+			}
+			sum := sha256.Sum256([]byte(key))
 			img = "envctl/" + s.Name + ":" + hex.EncodeToString(sum[:6])
 		}
 		t.Images[s.Name] = img
@@ -109,6 +114,26 @@ type hashInput struct {
 	Memory     int64
 	Labels     map[string]string
 	Ready      ReadySpec
+	// Added with issue 11. omitempty keeps the hash of a service that uses none of them what
+	// it was, so upgrading envctl does not recreate every running environment.
+	User       string            `json:",omitempty"`
+	WorkingDir string            `json:",omitempty"`
+	Hostname   string            `json:",omitempty"`
+	Aliases    []string          `json:",omitempty"`
+	Init       bool              `json:",omitempty"`
+	ReadOnly   bool              `json:",omitempty"`
+	ShmSize    int64             `json:",omitempty"`
+	CapAdd     []string          `json:",omitempty"`
+	CapDrop    []string          `json:",omitempty"`
+	ExtraHosts map[string]string `json:",omitempty"`
+	Ulimits    []envs.Ulimit     `json:",omitempty"`
+	StopSignal string            `json:",omitempty"`
+	StopGrace  time.Duration     `json:",omitempty"`
+	// Mounts carry the digest of a bind mount's content: a changed file recreates.
+	Mounts []envs.Mount `json:",omitempty"`
+	// Secrets enter as a digest of name, target, mode and content.
+	Secrets     string `json:",omitempty"`
+	BuildTarget string `json:",omitempty"`
 }
 
 // Hash is the config hash of one service: a sha256 over its image reference and its settings, with service addresses as their source text, so the hash is known before the
@@ -125,6 +150,20 @@ func (t *Target) Hash(s *envs.Service) string {
 		Ports: s.Ports, PublishIP: s.PublishIP, Run: s.Run,
 		CPUs: s.Resources.CPUs, Memory: s.Resources.Memory, Labels: s.Labels,
 		Ready: ReadySpecOf(s.Ready),
+		User:  s.User, WorkingDir: s.WorkingDir, Hostname: s.Hostname, Aliases: s.Aliases,
+		Init: s.Init, ReadOnly: s.ReadOnly, ShmSize: s.ShmSize, CapAdd: s.CapAdd, CapDrop: s.CapDrop,
+		ExtraHosts: s.ExtraHosts, Ulimits: s.Ulimits, StopSignal: s.StopSignal, StopGrace: s.StopGrace,
+		Mounts: s.Mounts,
+	}
+	if s.Build != nil {
+		in.BuildTarget = s.Build.Target
+	}
+	if len(s.Secrets) > 0 {
+		sh := sha256.New()
+		for _, sec := range s.Secrets {
+			fmt.Fprintf(sh, "%s\x00%s\x00%o\x00%d\x00%s\x00", sec.Name, sec.Target, sec.Mode, len(sec.Value), sec.Value)
+		}
+		in.Secrets = hex.EncodeToString(sh.Sum(nil))
 	}
 	b, err := json.Marshal(in) // maps marshal with sorted keys: the hash is stable
 	if err != nil {
@@ -165,22 +204,44 @@ func (t *Target) Spec(s *envs.Service, deps map[string]envs.Endpoint) (Spec, err
 	if diags.HasErrors() {
 		return Spec{}, fmt.Errorf("service %q: %s", s.Name, diags.Error())
 	}
+	spec := t.StaticSpec(s)
+	spec.Command, spec.Entrypoint, spec.Environment = rt.Command, rt.Entrypoint, rt.Env
+	return spec, nil
+}
+
+// StaticSpec is Spec without the run-time values (command, entrypoint, env), which need the
+// dependencies' addresses: enough for a backend to check at load what it cannot carry.
+func (t *Target) StaticSpec(s *envs.Service) Spec {
 	spec := Spec{
 		Env: t.Env.Name, Service: s.Name, Image: t.Images[s.Name],
-		Command: rt.Command, Entrypoint: rt.Entrypoint, Environment: rt.Env,
 		PublishIP: s.PublishIP, Once: s.Run == envs.RunOnce,
 		CPUs: s.Resources.CPUs, Memory: s.Resources.Memory,
 		Ready: ReadySpecOf(s.Ready),
 	}
 	if s.Build != nil {
-		spec.Build = &Build{Context: s.Build.Context, Dockerfile: s.Build.Dockerfile, Args: s.Build.Args}
+		spec.Build = &Build{Context: s.Build.Context, Dockerfile: s.Build.Dockerfile, Args: s.Build.Args,
+			Target: s.Build.Target, CacheFrom: s.Build.CacheFrom}
+	}
+	spec.User, spec.WorkingDir, spec.Hostname = s.User, s.WorkingDir, s.Hostname
+	spec.Aliases = s.Aliases
+	spec.Init, spec.ReadOnly, spec.ShmSize = s.Init, s.ReadOnly, s.ShmSize
+	spec.CapAdd, spec.CapDrop, spec.ExtraHosts = s.CapAdd, s.CapDrop, s.ExtraHosts
+	for _, u := range s.Ulimits {
+		spec.Ulimits = append(spec.Ulimits, Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
+	spec.StopSignal, spec.StopGrace = s.StopSignal, s.StopGrace
+	for _, m := range s.Mounts {
+		spec.Mounts = append(spec.Mounts, Mount{Type: string(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, Size: m.Size})
+	}
+	for _, sec := range s.Secrets {
+		spec.Files = append(spec.Files, File{Name: sec.Name, Target: sec.Target, Mode: sec.Mode, Data: []byte(sec.Value)})
 	}
 	for _, p := range s.Ports {
 		spec.Ports = append(spec.Ports, Port{Name: p.Name, Port: p.Port})
 	}
 	sort.Slice(spec.Ports, func(i, j int) bool { return spec.Ports[i].Name < spec.Ports[j].Name })
 	spec.Labels = t.Labels(s)
-	return spec, nil
+	return spec
 }
 
 // Labels is the complete label set of one service's instance: the user's, then envctl's own,

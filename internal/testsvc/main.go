@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -26,6 +28,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "probe" {
 		return probe(context.Background(), args[1:], stderr)
+	}
+	if code, ok := tool(args, os.Stdin, stdout, stderr); ok {
+		return code
 	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
@@ -42,8 +47,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		signal.Ignore(syscall.SIGTERM)
 		sigs = []os.Signal{os.Interrupt}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
-	defer stop()
+	// The signal that ends the process is named on stderr, so tests can see which one the
+	// engine sent (stop_signal).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	defer signal.Stop(ch)
+	go func() {
+		select {
+		case sig := <-ch:
+			fmt.Fprintf(stderr, "testsvc: %s: stopping on %s\n", cfg.name, unix.SignalName(sig.(syscall.Signal)))
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	return serve(ctx, cfg, stdout, stderr)
 }
 
@@ -275,6 +293,7 @@ func newHandler(cfg *config, exitCh chan<- int) http.Handler {
 		}
 		fmt.Fprintf(w, "%s -> %s", cfg.name, body)
 	})
+	addSelfHandlers(mux)
 	mux.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.URL.Query().Get("code"))
 		if err != nil || code < 0 || code > 255 {

@@ -15,6 +15,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 
@@ -198,6 +199,9 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	if err != nil {
 		return provisioner.Instance{}, fmt.Errorf("start %s: %w", spec.Service, err)
 	}
+	if err := b.ensureVolumes(ctx, spec); err != nil {
+		return provisioner.Instance{}, err
+	}
 	name := containerName(spec.Env, spec.Service)
 	cfg, host, netCfg := containerConfig(spec, labels, netID)
 
@@ -221,7 +225,11 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		}
 		return provisioner.Instance{}, fmt.Errorf("start %s: create container %q: %w", spec.Service, name, err)
 	}
-	inst, err := b.startCreated(ctx, created.ID)
+	err = b.copyIn(ctx, created.ID, spec)
+	var inst provisioner.Instance
+	if err == nil {
+		inst, err = b.startCreated(ctx, created.ID)
+	}
 	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
@@ -317,10 +325,11 @@ func containerConfig(spec provisioner.Spec, labels map[string]string, netID stri
 			Memory:   spec.Memory,
 		},
 	}
+	applySettings(spec, cfg, host)
 	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
 		// NetworkID as well as the key: the engine then finds the network by ID, never by
 		// name, which two racing processes can briefly make ambiguous (see ensureNetwork).
-		netID: {Aliases: []string{spec.Service}, NetworkID: netID},
+		netID: {Aliases: append([]string{spec.Service}, spec.Aliases...), NetworkID: netID},
 	}}
 	return cfg, host, netCfg
 }
@@ -374,4 +383,49 @@ func (b *Backend) Remove(ctx context.Context, inst provisioner.Instance) error {
 		return fmt.Errorf("remove container %s: %w", ref(inst), err)
 	}
 	return nil
+}
+
+// applySettings carries the container settings of spec (user, mounts, limits...) into the
+// create structures. Bind mounts and secrets are not here: copyIn puts them in after the
+// create, so that their content shows in no inspect output.
+func applySettings(spec provisioner.Spec, cfg *container.Config, host *container.HostConfig) {
+	cfg.User, cfg.WorkingDir, cfg.Hostname = spec.User, spec.WorkingDir, spec.Hostname
+	cfg.StopSignal = spec.StopSignal
+	if spec.StopGrace > 0 {
+		secs := int((spec.StopGrace + time.Second - 1) / time.Second)
+		cfg.StopTimeout = &secs
+	}
+	if spec.Init {
+		host.Init = &spec.Init
+	}
+	host.ReadonlyRootfs = spec.ReadOnly
+	host.ShmSize = spec.ShmSize
+	host.CapAdd, host.CapDrop = spec.CapAdd, spec.CapDrop
+	for _, h := range sortedKeys(spec.ExtraHosts) {
+		host.ExtraHosts = append(host.ExtraHosts, h+":"+spec.ExtraHosts[h])
+	}
+	for _, u := range spec.Ulimits {
+		host.Ulimits = append(host.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
+	for _, m := range spec.Mounts {
+		switch m.Type {
+		case provisioner.MountVolume:
+			host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeVolume, Source: volumeName(spec.Env, m.Source), Target: m.Target, ReadOnly: m.ReadOnly})
+		case provisioner.MountTmpfs:
+			mt := mount.Mount{Type: mount.TypeTmpfs, Target: m.Target, ReadOnly: m.ReadOnly}
+			if m.Size > 0 {
+				mt.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: m.Size}
+			}
+			host.Mounts = append(host.Mounts, mt)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

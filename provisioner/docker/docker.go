@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -55,6 +56,13 @@ type apiClient interface {
 	ContainerExecAttach(ctx context.Context, execID string, config container.ExecAttachOptions) (types.HijackedResponse, error)
 	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
 
+	CopyToContainer(ctx context.Context, containerID, dstPath string, content io.Reader, options container.CopyToContainerOptions) error
+
+	VolumeCreate(ctx context.Context, options volume.CreateOptions) (volume.Volume, error)
+	VolumeInspect(ctx context.Context, volumeID string) (volume.Volume, error)
+	VolumeList(ctx context.Context, options volume.ListOptions) (volume.ListResponse, error)
+	VolumeRemove(ctx context.Context, volumeID string, force bool) error
+
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
 	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
 	NetworkRemove(ctx context.Context, networkID string) error
@@ -87,6 +95,11 @@ type Backend struct {
 	archOnce     sync.Mutex
 	arch         string
 	agentImageMu sync.Mutex
+
+	// volMu guards createdVolumes: the volumes this Backend created, which a rollback removes
+	// (and no others).
+	volMu          sync.Mutex
+	createdVolumes map[string]bool
 }
 
 var (
@@ -98,6 +111,7 @@ var (
 	_ provisioner.Describer           = (*Backend)(nil)
 	_ provisioner.EnvironmentPreparer = (*Backend)(nil)
 	_ provisioner.SecretReader        = (*Backend)(nil)
+	_ provisioner.VolumeManager       = (*Backend)(nil)
 	_ provisioner.EnvironmentManager  = (*Backend)(nil)
 )
 

@@ -172,6 +172,8 @@ func (b *Backend) build(ctx context.Context, spec provisioner.Spec, progress io.
 		Tags:        []string{spec.Image},
 		Dockerfile:  filepath.ToSlash(dockerfile),
 		BuildArgs:   args,
+		Target:      spec.Build.Target,
+		CacheFrom:   spec.Build.CacheFrom,
 		Remove:      true, // no intermediate containers left behind, even on failure
 		ForceRemove: true,
 		Version:     build.BuilderV1, // BuildKit needs a session; the classic builder does not

@@ -62,6 +62,16 @@ func TestPrepareImageBuild(t *testing.T) {
 			label: "from-args",
 		},
 		{
+			// A multi-stage Dockerfile of FROM-scratch-based stages: the target picks the
+			// stage, not the last one.
+			name: "multi-stage-target",
+			files: map[string]string{
+				"Dockerfile": "FROM " + base + " AS base\nLABEL msg=base\nFROM base AS debug\nLABEL msg=debug-stage\nFROM base AS final\nLABEL msg=final-stage\n",
+			},
+			build: provisioner.Build{Target: "debug", CacheFrom: []string{base}},
+			label: "debug-stage",
+		},
+		{
 			name: "dockerignore-keeps-the-rest",
 			files: map[string]string{
 				"Dockerfile":    "FROM " + base + "\nCOPY keep.txt /keep.txt\nLABEL msg=kept\n",

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
 	"github.com/envctl/envctl/internal/testimage"
@@ -85,6 +86,16 @@ func leftovers() []string {
 			cli.NetworkRemove(ctx, n.ID)
 		}
 	}
+	vols, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return append(leaks, "listing volumes: "+err.Error())
+	}
+	for _, v := range vols.Volumes {
+		if strings.HasPrefix(v.Labels[provisioner.LabelEnv], runPrefix) {
+			leaks = append(leaks, "volume "+v.Name)
+			cli.VolumeRemove(ctx, v.Name, true)
+		}
+	}
 	return leaks
 }
 
@@ -144,6 +155,9 @@ func removeEnv(t *testing.T, b *Backend, env string) {
 		}
 	}
 	if err := b.Teardown(ctx, env); err != nil {
+		t.Errorf("removing %s: %v", env, err)
+	}
+	if err := b.RemoveVolumes(ctx, env, false); err != nil {
 		t.Errorf("removing %s: %v", env, err)
 	}
 }

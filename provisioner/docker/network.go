@@ -219,6 +219,15 @@ func (b *Backend) Environments(ctx context.Context) ([]provisioner.EnvInfo, erro
 			e.Created = created
 		}
 	}
+	vols, err := b.volumeEnvs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for env, labels := range vols {
+		if _, ok := envs[env]; !ok {
+			envs[env] = &provisioner.EnvInfo{Name: env, Labels: envLabels(env, labels)}
+		}
+	}
 	out := make([]provisioner.EnvInfo, 0, len(envs))
 	for _, e := range envs {
 		out = append(out, *e)

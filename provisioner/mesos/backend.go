@@ -139,6 +139,9 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	if spec.Image == "" {
 		return provisioner.Instance{}, fmt.Errorf("service %q: no image (the Mesos backend cannot build images; give the service an image the agents can pull)", spec.Service)
 	}
+	if err := CheckSpec(spec); err != nil {
+		return provisioner.Instance{}, err
+	}
 	if r := spec.Ready; !spec.Once && r.Kind == provisioner.ProbeHTTP && r.Status != 0 && (r.Status < 200 || r.Status > 399) {
 		// A Mesos HTTP health check passes on 200-399 only (mesos.md §2.3), so such a task would
 		// be killed as unhealthy however well it answered.

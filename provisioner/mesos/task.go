@@ -120,6 +120,7 @@ func (b *Backend) taskInfo(id, agentID string, spec provisioner.Spec, need reque
 		docker.Parameters = append(docker.Parameters, mesospb.Parameter{Key: "entrypoint", Value: spec.Entrypoint[0]})
 		args = append(append([]string(nil), spec.Entrypoint[1:]...), spec.Command...)
 	}
+	docker.Parameters = append(docker.Parameters, settingParameters(spec)...)
 	cmd := &mesospb.CommandInfo{Shell: ptr(false), Arguments: args}
 	if len(spec.Environment) > 0 {
 		names := make([]string, 0, len(spec.Environment))
@@ -147,13 +148,23 @@ func (b *Backend) taskInfo(id, agentID string, spec provisioner.Spec, need reque
 	for _, k := range keys {
 		labels.Labels = append(labels.Labels, label(k, lbl[k]))
 	}
+	container := &mesospb.ContainerInfo{Type: mesospb.ContainerInfo_DOCKER.Enum(), Docker: docker}
+	if spec.Hostname != "" {
+		container.Hostname = &spec.Hostname
+	}
+	var kill *mesospb.KillPolicy
+	if spec.StopGrace > 0 {
+		// The Docker executor's `docker stop` waits this long before it kills.
+		kill = &mesospb.KillPolicy{GracePeriod: &mesospb.DurationInfo{Nanoseconds: spec.StopGrace.Nanoseconds()}}
+	}
 	return mesospb.TaskInfo{
 		Name:        spec.Service,
 		TaskID:      mesospb.TaskID{Value: id},
 		AgentID:     mesospb.AgentID{Value: agentID},
 		Resources:   resources,
 		Command:     cmd,
-		Container:   &mesospb.ContainerInfo{Type: mesospb.ContainerInfo_DOCKER.Enum(), Docker: docker},
+		Container:   container,
+		KillPolicy:  kill,
 		HealthCheck: b.healthCheck(spec),
 		Labels:      labels,
 	}
