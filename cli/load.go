@@ -53,7 +53,7 @@ var specCheckers = map[string]func(provisioner.Spec) error{
 // checkForBackend runs --backend's checker over every service: one error diagnostic each,
 // at the service's header.
 func checkForBackend(c *urfave.Context, env *envs.Environment) hcl.Diagnostics {
-	check := specCheckers[c.String("backend")]
+	check := specCheckers[global(c, "backend")]
 	if check == nil {
 		return nil
 	}
@@ -64,7 +64,7 @@ func checkForBackend(c *urfave.Context, env *envs.Environment) hcl.Diagnostics {
 			r := s.DeclRange
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  "Not supported on " + c.String("backend"),
+				Summary:  "Not supported on " + global(c, "backend"),
 				Detail:   err.Error() + ".",
 				Subject:  &r,
 			})
@@ -163,10 +163,23 @@ func plural(n int, word string) string {
 
 // redactor replaces every sensitive value in what envctl prints with "(sensitive)". It sits
 // under both output streams, so no command, error path or diagnostic snippet can leak one.
+//
+// It must never corrupt what is not the secret (issue 11: a password "temporal" turned the
+// environment "temporalio-docker-compose" into "(sensitive)io-docker-compose"). So a short
+// secret is replaced only where it stands alone — not inside a longer word, name or host
+// label (letters, digits, "_" and "-" around it) — while a long one (minLoneSecret bytes and
+// more: a token, not a word) is replaced wherever it appears. And output that envctl knows
+// to be public though it contains a secret's text (plan's POSTGRES_USER=temporal when the
+// password is also "temporal") is registered with allow and left alone.
 type redactor struct {
 	mu     sync.Mutex // values grow once the file is loaded, while writers may be in use
 	values [][]byte
+	public [][]byte
 }
+
+// minLoneSecret is the length from which a secret is redacted even inside a word: such a
+// string is a token that no name or word shares by chance.
+const minLoneSecret = 16
 
 func (r *redactor) add(vals ...string) {
 	r.mu.Lock()
@@ -180,12 +193,71 @@ func (r *redactor) add(vals ...string) {
 	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
 }
 
+// allow registers text that envctl prints knowing it is not secret, though it contains a
+// secret's text.
+func (r *redactor) allow(vals ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range vals {
+		if v != "" {
+			r.public = append(r.public, []byte(v))
+		}
+	}
+}
+
+func wordByte(c byte) bool {
+	return c == '_' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
 func (r *redactor) apply(p []byte) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range r.values {
-		if bytes.Contains(p, v) {
-			p = bytes.ReplaceAll(p, v, []byte("(sensitive)"))
+		if !bytes.Contains(p, v) {
+			continue
+		}
+		var covered [][2]int // spans of public text
+		for _, pub := range r.public {
+			if !bytes.Contains(pub, v) {
+				continue
+			}
+			for off := 0; ; {
+				i := bytes.Index(p[off:], pub)
+				if i < 0 {
+					break
+				}
+				covered = append(covered, [2]int{off + i, off + i + len(pub)})
+				off += i + 1
+			}
+		}
+		var out []byte
+		last := 0
+		for off := 0; ; {
+			i := bytes.Index(p[off:], v)
+			if i < 0 {
+				break
+			}
+			start, end := off+i, off+i+len(v)
+			off = start + 1
+			if start < last {
+				continue
+			}
+			if len(v) < minLoneSecret && ((start > 0 && wordByte(v[0]) && wordByte(p[start-1])) ||
+				(end < len(p) && wordByte(v[len(v)-1]) && wordByte(p[end]))) {
+				continue // part of a longer word or name, not the secret
+			}
+			inPublic := false
+			for _, c := range covered {
+				inPublic = inPublic || (c[0] <= start && end <= c[1])
+			}
+			if inPublic {
+				continue
+			}
+			out = append(append(out, p[last:start]...), "(sensitive)"...)
+			last, off = end, end
+		}
+		if out != nil {
+			p = append(out, p[last:]...)
 		}
 	}
 	return p

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -51,6 +52,7 @@ func planCommand() *urfave.Command {
 			if err != nil {
 				return err
 			}
+			allowPlanValues(redactorOf(c), view, env.Sensitive)
 			if format == "json" {
 				return writeJSON(c.App.Writer, view)
 			}
@@ -375,4 +377,29 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// allowPlanValues tells the redactor which env values of the plan are known not to be
+// sensitive although they contain a secret's text (a user name that equals the password):
+// the plan already shows every sensitive value as "(sensitive)", and must not hide a public
+// one (issue 11: plan showed POSTGRES_USER=(sensitive)).
+func allowPlanValues(r *redactor, v *planView, secrets []string) {
+	for _, s := range v.Services {
+		for k, val := range s.Env {
+			if val == "(sensitive)" || !containsAny(val, secrets) {
+				continue
+			}
+			q, _ := json.Marshal(val)
+			r.allow(k+"="+val, strconv.Quote(k)+": "+string(q))
+		}
+	}
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
 }
