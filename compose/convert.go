@@ -1275,6 +1275,18 @@ func (c *converter) linkDeps() error {
 	}
 	c.oneShots(waited)
 	for _, s := range c.services {
+		if s.readOnly == nil || !*s.readOnly {
+			continue
+		}
+		for _, m := range s.mounts {
+			if m.typ == "bind" {
+				c.warn(s.node, s.orig, fmt.Sprintf("read_only dropped: envctl copies mounted project files (%s) into the container before it starts, which a read-only filesystem refuses", m.source))
+				s.readOnly = nil
+				break
+			}
+		}
+	}
+	for _, s := range c.services {
 		if s.once && s.health != nil {
 			c.note(s.healthNode, s.orig, "healthcheck not used: a service others wait on with service_completed_successfully runs once (run = \"once\") and is ready when it has exited 0")
 			s.health = nil

@@ -66,7 +66,6 @@ services:
     working_dir: /var/lib/postgresql
     hostname: db1
     init: true
-    read_only: true
     shm_size: 256mb
     cap_add: [NET_ADMIN]
     cap_drop: [ALL]
@@ -100,6 +99,10 @@ services:
         target: key
         mode: 0440
     configs: [app_conf]
+  cache:
+    image: redis
+    read_only: true
+    tmpfs: /data
 networks:
   back: {}
 volumes:
@@ -118,7 +121,8 @@ configs:
 		`profiles = ["debug"]`,
 		`env_file = ["./db.env", "./more.env"]`,
 		`aliases = ["database", "pg"]`,
-		`init = true read_only = true shm_size = "256MiB" cap_add = ["NET_ADMIN"] cap_drop = ["ALL"]`,
+		`init = true shm_size = "256MiB" cap_add = ["NET_ADMIN"] cap_drop = ["ALL"]`,
+		`service "cache" { image = "redis" read_only = true mount { type = "tmpfs" target = "/data" } }`,
 		`extra_hosts = { "host.example" = "10.0.0.1" "other.example" = "10.0.0.2" }`,
 		`ulimits = { nofile = "1024:65536" nproc = "4096" }`,
 		`stop_signal = "SIGINT" stop_grace_period = "1m30s"`,
@@ -392,5 +396,15 @@ func TestCLIReadsDotenvFromDisk(t *testing.T) {
 	}
 	if !strings.Contains(string(res.HCL), `default     = "7"`) {
 		t.Errorf("got\n%s\nwant TAG's default 7 from .env", res.HCL)
+	}
+}
+
+// TestReadOnlyWithFiles: envctl copies mounted project files into the container before it
+// starts, which a read-only root filesystem refuses: read_only is dropped, said.
+func TestReadOnlyWithFiles(t *testing.T) {
+	res, got, _ := project(t, []string{"compose.yml"}, map[string]string{"compose.yml": "services:\n  kong:\n    image: kong\n    read_only: true\n    volumes: [./config:/opt/kong]\n"})
+	wantNone(t, got, `read_only = true`)
+	if w := res.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0].Text, "read_only dropped: envctl copies mounted project files (./config)") {
+		t.Errorf("got warnings %v, want read_only's", w)
 	}
 }

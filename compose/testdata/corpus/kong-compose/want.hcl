@@ -90,6 +90,7 @@ service "kong-migrations-up" {
 }
 
 service "kong" {
+  # envctl: read_only dropped: envctl copies mounted project files (./config) into the container before it starts, which a read-only filesystem refuses
   # envctl: ports: host side of ${KONG_INBOUND_PROXY_LISTEN:-0.0.0.0}:8000:8000/tcp dropped; envctl publishes container port 8000 on an ephemeral host port (envctl env shows them)
   # envctl: ports: host side of ${KONG_INBOUND_SSL_PROXY_LISTEN:-0.0.0.0}:8443:8443/tcp dropped; envctl publishes container port 8443 on an ephemeral host port (envctl env shows them)
   # envctl: ports: host side of 127.0.0.1:8001:8001/tcp dropped; envctl publishes container port 8001 on an ephemeral host port (envctl env shows them)
@@ -121,7 +122,6 @@ service "kong" {
     p8001 = 8001
     p8444 = 8444
   }
-  read_only = true
   mount {
     type   = "tmpfs"
     target = "/var/run/kong"
