@@ -226,7 +226,7 @@ type variable struct {
 
 // sensitiveRe marks variables whose names look like secrets; they are written sensitive so
 // that envctl never prints their values, and their .env values are not copied.
-var sensitiveRe = regexp.MustCompile(`(?i)(passw|secret|token|api_?key|private_?key|credential|_pwd$|^pwd$)`)
+var sensitiveRe = regexp.MustCompile(`(?i)(passw|secret|token|api_?key|private_?key|credential|_pwd?$|^pwd?$|_pass$|^pass$)`)
 
 // variable returns the variable name, declaring it on first use.
 func (c *converter) variable(name string) *variable {

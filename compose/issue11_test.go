@@ -149,13 +149,14 @@ configs:
 // for fixed fields, but a sensitive value is not copied into the file.
 func TestDotenv(t *testing.T) {
 	res, got, _ := project(t, []string{"compose.yml"}, map[string]string{
-		".env": "COMPOSE_PROJECT_NAME=temporal\nTEMPORAL_VERSION=1.22.3\nPOSTGRES_PASSWORD=temporal\nDATA=./pgdata # where\nEMPTY=\n",
+		".env": "COMPOSE_PROJECT_NAME=temporal\nTEMPORAL_VERSION=1.22.3\nPOSTGRES_PASSWORD=temporal\nPGADMIN_PW=changeit\nDATA=./pgdata # where\nEMPTY=\n",
 		"compose.yml": `
 services:
   db:
     image: temporalio/auto-setup:${TEMPORAL_VERSION}
     environment:
       POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}
+      PGADMIN_DEFAULT_PASSWORD: ${PGADMIN_PW}
       MODE: ${EMPTY:-fallback}
       TEMPORAL_VERSION:
     volumes: ["${DATA}:/var/lib/postgresql/data"]
@@ -169,9 +170,9 @@ services:
 		`TEMPORAL_VERSION = var.TEMPORAL_VERSION`,
 		`mount { type = "bind" source = "./pgdata" target = "/var/lib/postgresql/data" read_only = false }`,
 	)
-	wantNone(t, got, `default = "temporal"`, `default = "./pgdata"`)
-	if strings.Join(res.FromDotenv, ",") != "POSTGRES_PASSWORD" || strings.Join(res.Required, ",") != "POSTGRES_PASSWORD" {
-		t.Errorf("got FromDotenv %q, Required %q; want POSTGRES_PASSWORD in both", res.FromDotenv, res.Required)
+	wantNone(t, got, `default = "temporal"`, `default = "./pgdata"`, `changeit`)
+	if want := "PGADMIN_PW,POSTGRES_PASSWORD"; strings.Join(res.FromDotenv, ",") != want || strings.Join(res.Required, ",") != want {
+		t.Errorf("got FromDotenv %q, Required %q; want %s in both", res.FromDotenv, res.Required, want)
 	}
 	for _, w := range res.Warnings() {
 		if strings.Contains(w.Text, "TEMPORAL_VERSION has no value") {

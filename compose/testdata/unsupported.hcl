@@ -29,7 +29,7 @@ service "db" {
   }
   aliases = ["legacy-db"]
   ulimits = {
-    nofile = "65536:65536"
+    nofile = "1024:2048"
   }
   mount {
     type   = "volume"

@@ -24,6 +24,7 @@ variable "PIHOLE_NETWORK_DOMAIN" {
 variable "PIHOLE_PW" {
   type        = string
   description = "Compose variable PIHOLE_PW of compose.yaml"
+  sensitive   = true
 }
 
 variable "PIHOLE_REVERSE_DNS" {

@@ -12,8 +12,8 @@ variable "PGADMIN_MAIL" {
 
 variable "PGADMIN_PW" {
   type        = string
-  default     = "changeit"
-  description = "Compose variable PGADMIN_PW of compose.yaml"
+  description = "Compose variable PGADMIN_PW of compose.yaml; its value is in .env, not copied here because it is sensitive"
+  sensitive   = true
 }
 
 variable "POSTGRES_DB" {
@@ -24,8 +24,8 @@ variable "POSTGRES_DB" {
 
 variable "POSTGRES_PW" {
   type        = string
-  default     = "changeit"
-  description = "Compose variable POSTGRES_PW of compose.yaml"
+  description = "Compose variable POSTGRES_PW of compose.yaml; its value is in .env, not copied here because it is sensitive"
+  sensitive   = true
 }
 
 variable "POSTGRES_USER" {
