@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -156,10 +157,6 @@ func TestCorpus(t *testing.T) {
 // directories and secret files the file names (the repository's content is not in the corpus).
 func validateCase(t *testing.T, cc corpusCase, res *compose.Result) {
 	t.Helper()
-	if !loaderKnowsIssue11(t) {
-		t.Log("envs does not load the issue 11 attributes (mount, user, ...) yet; not validated")
-		return
-	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), res.HCL, 0o644); err != nil {
 		t.Fatal(err)
@@ -201,7 +198,8 @@ func validateCase(t *testing.T, cc corpusCase, res *compose.Result) {
 		}
 		vars = append(vars, v+"="+val)
 	}
-	env, _, diags := envs.Load(envs.Options{Dir: dir, Paths: []string{filepath.Join(dir, "envctl.hcl")}, Vars: vars})
+	// Every profile on, so that every service is loaded (and counted).
+	env, _, diags := envs.Load(envs.Options{Dir: dir, Paths: []string{filepath.Join(dir, "envctl.hcl")}, Vars: vars, Profiles: profilesOf(res.HCL)})
 	if diags.HasErrors() {
 		var msgs []string
 		for _, d := range diags {
@@ -216,17 +214,18 @@ func validateCase(t *testing.T, cc corpusCase, res *compose.Result) {
 	}
 }
 
-// loaderKnowsIssue11 reports whether envs loads the attributes the importer emits (mount
-// blocks, user, ...). They are the stack engineer's work in progress on another branch; this
-// check goes once they are on main.
-func loaderKnowsIssue11(t *testing.T) bool {
-	dir := t.TempDir()
-	src := "service \"a\" {\n  image = \"x\"\n  user = \"1\"\n  mount {\n    type = \"tmpfs\"\n    target = \"/t\"\n  }\n}\n"
-	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
+// profilesRe finds the profiles of an imported file.
+var profilesRe = regexp.MustCompile(`(?m)^\s*profiles\s*=\s*\[(.*)\]`)
+
+// profilesOf returns every profile an imported file names.
+func profilesOf(hcl []byte) []string {
+	var out []string
+	for _, m := range profilesRe.FindAllSubmatch(hcl, -1) {
+		for _, p := range strings.Split(string(m[1]), ",") {
+			out = append(out, strings.Trim(strings.TrimSpace(p), `"`))
+		}
 	}
-	_, _, diags := envs.Load(envs.Options{Dir: dir, Paths: []string{filepath.Join(dir, "envctl.hcl")}})
-	return !diags.HasErrors()
+	return out
 }
 
 // namedPath is a path the environment file names: a directory (build context, mounted

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -88,15 +87,11 @@ func TestGolden(t *testing.T) {
 			if diff := cmp.Diff(string(want), string(res.HCL)); diff != "" {
 				t.Errorf("%s differs from the conversion (-want +got):\n%s", golden, diff)
 			}
-			if usesIssue11(res.HCL) && !loaderKnowsIssue11(t) {
-				t.Log("envs does not load the issue 11 attributes yet; not loaded")
-				return
-			}
 			var vars []string
 			for _, v := range varFlags(res, "example/image:1") {
 				vars = append(vars, v)
 			}
-			env, _, diags := envs.Load(envs.Options{Paths: []string{golden}, Vars: vars})
+			env, _, diags := envs.Load(envs.Options{Paths: []string{golden}, Vars: vars, Profiles: profilesOf(res.HCL)})
 			if diags.HasErrors() {
 				t.Fatalf("envs.Load(%s): %s", golden, diags.Error())
 			}
@@ -144,10 +139,6 @@ func TestBringUp(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			res := convertFile(t, yml, dir)
-			if usesIssue11(res.HCL) && !loaderKnowsIssue11(t) {
-				t.Log("envs does not load the issue 11 attributes yet; not brought up")
-				return
-			}
 			if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), res.HCL, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -157,6 +148,9 @@ func TestBringUp(t *testing.T) {
 			args := []string{"envctl", "up", "-f", dir, "--name", name, "-o", "json", "--timeout", "3m"}
 			for _, v := range varFlags(res, img) {
 				args = append(args, "--var", v)
+			}
+			for _, p := range profilesOf(res.HCL) {
+				args = append(args, "--profile", p)
 			}
 			var stdout, stderr bytes.Buffer
 			if code := cli.Main(args, nil, &stdout, &stderr); code != 0 {
@@ -249,9 +243,3 @@ func removeImages() {
 	}
 	_ = exec.Command("docker", "image", "rm", baseTag).Run()
 }
-
-// issue11Re finds the attributes of issue 11 in an imported file.
-var issue11Re = regexp.MustCompile(`(?m)^\s*(mount|secret "|user|working_dir|hostname|aliases|env_file|profiles|init|read_only|shm_size|cap_add|cap_drop|extra_hosts|ulimits|stop_signal|stop_grace_period|target|cache_from)\b`)
-
-// usesIssue11 reports whether an imported file uses an attribute of issue 11.
-func usesIssue11(hcl []byte) bool { return issue11Re.Match(hcl) }
