@@ -271,6 +271,11 @@ func (c *converter) settle() {
 		if !v.declared() {
 			continue
 		}
+		if v.name == "COMPOSE_PROJECT_NAME" && v.dotenv == nil {
+			// Compose sets it to the project's name for interpolation.
+			p := c.project
+			v.dotenv = &p
+		}
 		if v.dotenv != nil {
 			if !v.sensitive {
 				d := *v.dotenv
