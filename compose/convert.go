@@ -135,6 +135,9 @@ func ConvertFiles(files []File, opts Options) (*Result, error) {
 		}
 		c.fileNames = strings.Join(names, " + ")
 	}
+	if root, err = c.applyIncludes(root, 0); err != nil {
+		return nil, err
+	}
 	if err := c.convert(root); err != nil {
 		return nil, err
 	}
@@ -414,7 +417,7 @@ func (c *converter) convert(root *yaml.Node) error {
 		case p.key == "networks":
 			networks = &top[i]
 		case p.key == "include":
-			return c.errAt(p.k, "include is not supported by envctl import; give the files with -f instead, in the order Compose would merge them")
+			// Resolved before (applyIncludes).
 		default:
 			c.warn(p.k, "", "top-level "+unsupported(p.key))
 		}

@@ -16,7 +16,9 @@
 //     replaced; !reset and !override honoured. Relative paths of every -f file are relative to
 //     the first file's directory; those of a file named by extends to that file's.
 //   - extends (string or {service, file}) merges the named service under the extending one,
-//     recursively, with the same rules.
+//     recursively, with the same rules. A top-level include adds the included files'
+//     services, volumes, networks, secrets and configs (their paths relative to their own
+//     directory); a service both define is an error, as in Compose.
 //   - The .env beside the first file gives variables their values, as Compose reads it for
 //     interpolation (and COMPOSE_PROJECT_NAME). A variable whose name looks like a secret is
 //     not given its .env value in the generated file (people commit it): it stays a required,

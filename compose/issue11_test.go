@@ -409,3 +409,26 @@ func TestReadOnlyWithFiles(t *testing.T) {
 		t.Errorf("got warnings %v, want read_only's", w)
 	}
 }
+
+// TestInclude: a top-level include adds the included file's services and volumes, its
+// relative paths relative to its own directory; a service both define is an error.
+func TestInclude(t *testing.T) {
+	_, got, _ := project(t, []string{"compose.yml"}, map[string]string{
+		"compose.yml": "include:\n  - infra/db.yml\nservices:\n  api:\n    image: api\n    depends_on: [db]\n",
+		"infra/db.yml": "services:\n  db:\n    image: postgres\n    volumes: [./init.sql:/docker-entrypoint-initdb.d/init.sql, data:/var/lib/postgresql/data]\nvolumes:\n  data: {}\n",
+	})
+	wantAll(t, got, `service "api" { image = "api" depends_on = [service.db] }`,
+		`source = "./infra/init.sql"`, `mount { type = "volume" source = "data"`)
+}
+
+func TestIncludeConflict(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "db.yml"), []byte("services:\n  db:\n    image: postgres\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "include: [db.yml]\nservices:\n  db:\n    image: mysql\n"
+	_, err := Convert(filepath.Join(dir, "compose.yml"), []byte(src), Options{ReadFile: os.ReadFile})
+	if err == nil || !strings.Contains(err.Error(), "db.yml:2:3: service db of the included db.yml is also defined by the including file") {
+		t.Errorf("got %v, want the conflict named", err)
+	}
+}

@@ -430,7 +430,7 @@ func (c *converter) extendService(name string, def *yaml.Node, services *yaml.No
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(c.dirOf(fileNode), file)
 		}
-		root, err := c.loadExtendsFile(fileNode, name, path)
+		root, err := c.loadFile(fileNode, "service "+name+": extends", path, filepath.Dir(path))
 		if err != nil {
 			return nil, err
 		}
@@ -479,23 +479,159 @@ func (c *converter) extendService(name string, def *yaml.Node, services *yaml.No
 	return c.mergeService(base, own)
 }
 
-// loadExtendsFile reads and parses another file named by extends, once.
-func (c *converter) loadExtendsFile(n *yaml.Node, svc, path string) (*yaml.Node, error) {
+// applyIncludes resolves the top-level include of root: each included file (a path, or
+// {path, project_directory, env_file}) is read with its own directory as the base of its
+// relative paths, its own includes resolved, and its services, volumes, networks, secrets and
+// configs added to the project. A service both define is an error, as in Compose.
+func (c *converter) applyIncludes(root *yaml.Node, depth int) (*yaml.Node, error) {
+	top, err := c.pairs(root)
+	if err != nil {
+		return nil, err
+	}
+	var inc *pair
+	for i := range top {
+		if top[i].key == "include" {
+			inc = &top[i]
+		}
+	}
+	if inc == nil {
+		return root, nil
+	}
+	if depth >= maxExtends {
+		return nil, c.errAt(inc.k, "include nests deeper than %d files (a loop?)", maxExtends)
+	}
+	out := c.newMap(root)
+	for _, p := range top {
+		if p.key != "include" {
+			out.Content = append(out.Content, p.k, p.v)
+		}
+	}
+	items, err := c.list(c.listNode(inc.v), "include")
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		var paths []*yaml.Node
+		dirNode := (*yaml.Node)(nil)
+		if it.Kind == yaml.MappingNode {
+			ps, err := c.pairs(it)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				switch p.key {
+				case "path":
+					l, err := c.list(c.listNode(p.v), "include.path")
+					if err != nil {
+						return nil, err
+					}
+					paths = append(paths, l...)
+				case "project_directory":
+					dirNode = p.v
+				case "env_file":
+					c.warn(p.k, "", "include.env_file is not supported; the included files are interpolated with the project's .env")
+				default:
+					c.warn(p.k, "", unsupported("include."+p.key))
+				}
+			}
+		} else {
+			paths = []*yaml.Node{it}
+		}
+		for i, pn := range paths {
+			rel, err := c.static(pn, "", "include")
+			if err != nil {
+				return nil, err
+			}
+			path := rel
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(c.dirOf(pn), rel)
+			}
+			dir := filepath.Dir(path)
+			if dirNode != nil {
+				d, err := c.static(dirNode, "", "include.project_directory")
+				if err != nil {
+					return nil, err
+				}
+				if !filepath.IsAbs(d) {
+					d = filepath.Join(c.dirOf(dirNode), d)
+				}
+				dir = d
+			}
+			sub, err := c.loadFile(pn, "include", path, dir)
+			if err != nil {
+				return nil, err
+			}
+			if sub, err = c.applyIncludes(sub, depth+1); err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				// Several paths of one entry merge like -f files: later ones override.
+				if out, err = c.mergeTop(out, sub); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if out, err = c.addIncluded(out, sub, rel); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// addIncluded adds an included file's top-level resources to the project.
+func (c *converter) addIncluded(root, sub *yaml.Node, name string) (*yaml.Node, error) {
+	return c.mergeMapping(root, sub, "", func(key string, b, o *yaml.Node) (*yaml.Node, error) {
+		switch key {
+		case "services", "volumes", "networks", "secrets", "configs":
+		default:
+			return b, nil
+		}
+		bps, err := c.pairs(b)
+		if err != nil {
+			return nil, err
+		}
+		have := map[string]bool{}
+		for _, p := range bps {
+			have[p.key] = true
+		}
+		merged := c.newMap(b)
+		merged.Content = append(merged.Content, resolve(b).Content...)
+		ops, err := c.pairs(o)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ops {
+			if have[p.key] {
+				if key == "services" {
+					return nil, c.errAt(p.k, "service %s of the included %s is also defined by the including file; Compose refuses that too", p.key, name)
+				}
+				continue
+			}
+			merged.Content = append(merged.Content, p.k, p.v)
+		}
+		return merged, nil
+	})
+}
+
+// loadFile reads and parses a file another one names (include, extends), once; dir is the
+// base of its relative paths.
+func (c *converter) loadFile(n *yaml.Node, what, path, dir string) (*yaml.Node, error) {
 	if root, ok := c.extFiles[path]; ok {
 		return root, nil
 	}
 	if c.opts.ReadFile == nil {
-		return nil, c.errAt(n, "service %s: extends file %s cannot be read here", svc, path)
+		return nil, c.errAt(n, "%s file %s cannot be read here", what, path)
 	}
 	src, err := c.opts.ReadFile(path)
 	if err != nil {
-		return nil, c.errAt(n, "service %s: extends file: %v", svc, err)
+		return nil, c.errAt(n, "%s: %v", what, err)
 	}
 	name := path
 	if rel, err := filepath.Rel(c.dir, path); err == nil && !strings.HasPrefix(rel, "..") {
 		name = rel
 	}
-	root, err := c.parseFile(name, src, filepath.Dir(path))
+	root, err := c.parseFile(name, src, dir)
 	if err != nil {
 		return nil, err
 	}
