@@ -414,7 +414,7 @@ func TestReadOnlyWithFiles(t *testing.T) {
 // relative paths relative to its own directory; a service both define is an error.
 func TestInclude(t *testing.T) {
 	_, got, _ := project(t, []string{"compose.yml"}, map[string]string{
-		"compose.yml": "include:\n  - infra/db.yml\nservices:\n  api:\n    image: api\n    depends_on: [db]\n",
+		"compose.yml":  "include:\n  - infra/db.yml\nservices:\n  api:\n    image: api\n    depends_on: [db]\n",
 		"infra/db.yml": "services:\n  db:\n    image: postgres\n    volumes: [./init.sql:/docker-entrypoint-initdb.d/init.sql, data:/var/lib/postgresql/data]\nvolumes:\n  data: {}\n",
 	})
 	wantAll(t, got, `service "api" { image = "api" depends_on = [service.db] }`,
