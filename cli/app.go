@@ -113,6 +113,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *urfave.App {
 			gcCommand(),
 			importCommand(),
 			completionCommand(),
+			probeAgentCommand(),
 		},
 	}
 	for _, cmd := range app.Commands {
@@ -142,6 +143,7 @@ func globalFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "mesos-master", EnvVars: []string{envMesosMaster}, Usage: "the Mesos master, http://HOST:PORT (with --backend mesos)"},
 		&urfave.StringFlag{Name: "mesos-principal", EnvVars: []string{"ENVCTL_MESOS_PRINCIPAL"}, Usage: "principal for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "mesos-secret", EnvVars: []string{"ENVCTL_MESOS_SECRET"}, Usage: "secret for the Mesos master's HTTP basic authentication"},
+		&urfave.StringFlag{Name: "reach", Value: "auto", EnvVars: []string{provisioner.EnvReach}, Usage: "how envctl reaches the services (docker): auto, direct (dial the containers) or agent (probe from inside the environment's network)"},
 	}
 }
 

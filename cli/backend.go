@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +23,16 @@ import (
 // backends is the explicit table of backends (no registration from init): the name --backend
 // takes, and how to open it.
 var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error){
-	"docker": func(ctx context.Context, _ *urfave.Context) (provisioner.Backend, error) {
-		return docker.New(ctx)
+	"docker": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
+		b, err := docker.New(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.SetReach(globalString(c, "reach")); err != nil {
+			b.Close()
+			return nil, usageErr("--reach (or %s): %v", provisioner.EnvReach, err)
+		}
+		return b, nil
 	},
 	"mesos": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
 		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret")})
@@ -48,6 +57,10 @@ func openBackend(ctx context.Context, c *urfave.Context) (provisioner.Backend, e
 		return nil, usageErr("--backend %q: unknown backend; choose one of %s", name, backendNames())
 	}
 	b, err := open(ctx, c)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, &exitError{code: exitCodeOf(err), err: err}
 	}
@@ -138,4 +151,16 @@ func (in *interrupts) Stop() {
 // cleanupContext bounds a rollback or down that follows an interruption.
 func (in *interrupts) cleanupContext(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(in.Cleanup, d)
+}
+
+// globalString reads a global flag given before or after the command name: every command
+// repeats the global flags, and the command's unset copy would otherwise hide the value given
+// before the command (envctl --reach agent status NAME).
+func globalString(c *urfave.Context, name string) string {
+	for _, cc := range c.Lineage() {
+		if cc.IsSet(name) {
+			return cc.String(name)
+		}
+	}
+	return c.String(name)
 }

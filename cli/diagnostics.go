@@ -37,7 +37,9 @@ func writeDiagnostics(ctx context.Context, dir string, b provisioner.Backend, en
 		}
 	}
 	note(write("plan.txt", []byte(plan.String())))
-	doc, _ := json.MarshalIndent(resultDoc(res, env), "", "  ")
+	rdoc := resultDoc(res, env)
+	rdoc.Reach = reachOf(b, env.Name)
+	doc, _ := json.MarshalIndent(rdoc, "", "  ")
 	note(write("result.json", append(doc, '\n')))
 	summary := fmt.Sprintf("environment %s on %s, written %s\n\n%v\n", res.Env, res.Backend, time.Now().UTC().Format(time.RFC3339), res.Err)
 	note(write("error.txt", []byte(summary)))

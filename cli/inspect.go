@@ -169,10 +169,18 @@ func statusCommand() *urfave.Command {
 			defer b.Close()
 			learnSecrets(c.Context, c, b, name, insts)
 			rows := statusRows(c.Context, b, insts)
+			reach := reachOf(b, name)
 			if format == "json" {
-				return writeJSON(c.App.Writer, map[string]any{"name": name, "backend": b.Name(), "services": rows})
+				doc := map[string]any{"name": name, "backend": b.Name(), "services": rows}
+				if reach != nil {
+					doc["reach"] = reach
+				}
+				return writeJSON(c.App.Writer, doc)
 			}
 			renderStatus(c.App.Writer, name, b.Name(), rows)
+			if reach != nil {
+				fmt.Fprintf(c.App.Writer, "Reached: %s (%s).\n", reach.Way, reach.Why)
+			}
 			return nil
 		},
 	}

@@ -19,6 +19,21 @@ type upDoc struct {
 	CriticalPath []pathStepDoc `json:"critical_path"`
 	Error        *errorDoc     `json:"error,omitempty"`
 	RolledBack   bool          `json:"rolled_back"`
+	// Reach is how this process reached the services, when it probed any over the network.
+	Reach *provisioner.Reach `json:"reach,omitempty"`
+}
+
+// reachOf is the way b reached env's services in this process (see provisioner.Reacher), or
+// nil when it chose none (no network probe was made, or the backend does not choose).
+func reachOf(b provisioner.Backend, env string) *provisioner.Reach {
+	r, ok := b.(provisioner.Reacher)
+	if !ok {
+		return nil
+	}
+	if way, ok := r.ReachOf(env); ok {
+		return &way
+	}
+	return nil
 }
 
 type serviceDoc struct {

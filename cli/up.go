@@ -202,9 +202,14 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string) (*provisioner
 		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res, env))
 	}
 	if set.format == "json" {
-		_ = writeJSON(c.App.Writer, resultDoc(res, env))
+		doc := resultDoc(res, env)
+		doc.Reach = reachOf(b, env.Name)
+		_ = writeJSON(c.App.Writer, doc)
 	} else if res.Err == nil {
 		renderReady(c.App.Writer, res, env)
+		if r := reachOf(b, env.Name); r != nil && r.Way != provisioner.ReachDirect {
+			fmt.Fprintf(stderr, "Reached the services through the %s: %s.\n", r.Way, r.Why)
+		}
 	}
 	if res.Err != nil {
 		return res, b, failureExit(res, stderr, set.rollback)

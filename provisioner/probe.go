@@ -82,7 +82,9 @@ type prober struct {
 	report  func(ProbeResult)
 	history []ProbeResult // last few, for the error
 	attempt int
-	client  *http.Client
+	// unreachable is set when the backend found no way to reach the instance: the wait ends
+	// at once with it.
+	unreachable error
 }
 
 // WaitReady blocks until inst is ready according to spec (a job: until it exited 0), the
@@ -102,7 +104,7 @@ func WaitReady(ctx context.Context, b Backend, inst Instance, spec ReadySpec, on
 		}
 		return err
 	}
-	p := &prober{b: b, inst: inst, spec: spec, once: once, report: report, client: probeClient()}
+	p := &prober{b: b, inst: inst, spec: spec, once: once, report: report}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if !once && spec.Kind == ProbeLog {
@@ -179,6 +181,9 @@ func (p *prober) attemptOnce(ctx context.Context) (done bool, err error) {
 		return false, nil // cut off, not an observation: see above
 	}
 	p.record(ok, detail)
+	if p.unreachable != nil {
+		return false, &ServiceError{Service: p.inst.Service, Reason: "cannot be reached by envctl: " + p.unreachable.Error(), ExitCode: -1, Probes: p.history, Err: p.unreachable}
+	}
 	if ok {
 		return true, nil
 	}
@@ -221,20 +226,18 @@ func (p *prober) check(ctx context.Context) (bool, string) {
 		if want == 0 {
 			want = http.StatusOK
 		}
-		req, err := http.NewRequestWithContext(actx, http.MethodGet, "http://"+addr+path, nil)
+		pn, err := p.net(actx)
 		if err != nil {
 			return false, err.Error()
 		}
-		resp, err := p.client.Do(req)
+		status, err := pn.GetHTTP(actx, "http://"+addr+path)
 		if err != nil {
-			return false, shortNetErr(err)
+			return false, err.Error()
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			return false, fmt.Sprintf("GET %s: HTTP %d, want %d", path, resp.StatusCode, want)
+		if status != want {
+			return false, fmt.Sprintf("GET %s: HTTP %d, want %d", path, status, want)
 		}
-		return true, fmt.Sprintf("GET %s: HTTP %d", path, resp.StatusCode)
+		return true, fmt.Sprintf("GET %s: HTTP %d", path, status)
 	case ProbeTCP:
 		return p.dial(actx, p.spec.Port)
 	case ProbeExec:
@@ -276,13 +279,29 @@ func (p *prober) dial(ctx context.Context, port string) (bool, string) {
 	if !ok {
 		return false, fmt.Sprintf("no address for port %q", port)
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	pn, err := p.net(ctx)
 	if err != nil {
-		return false, fmt.Sprintf("port %s: %s", port, shortNetErr(err))
+		return false, err.Error()
 	}
-	c.Close()
+	if err := pn.DialTCP(ctx, addr); err != nil {
+		return false, fmt.Sprintf("port %s: %s", port, err)
+	}
 	return true, fmt.Sprintf("port %s accepts connections", port)
+}
+
+// net is how this attempt reaches the instance: the backend's choice, or envctl's own
+// process. An error means no way works (see Reacher); it is kept so the attempt fails at once.
+func (p *prober) net(ctx context.Context) (ProbeNet, error) {
+	r, ok := p.b.(Reacher)
+	if !ok {
+		return Direct, nil
+	}
+	pn, err := r.ProbeNet(ctx, p.inst)
+	if err != nil {
+		p.unreachable = err
+		return nil, err
+	}
+	return pn, nil
 }
 
 // waitLog reads the instance's output from its start until a line matches.
@@ -422,7 +441,7 @@ func shortNetErr(err error) string {
 // ProbeOnce makes one readiness attempt against inst, for status: ok and what it saw. A log
 // check reads the output so far instead of following it.
 func ProbeOnce(ctx context.Context, b Backend, inst Instance, spec ReadySpec) (bool, string) {
-	p := &prober{b: b, inst: inst, spec: spec, client: probeClient()}
+	p := &prober{b: b, inst: inst, spec: spec}
 	if spec.Kind != ProbeLog {
 		return p.check(ctx)
 	}

@@ -100,6 +100,12 @@ type Backend struct {
 	// (and no others).
 	volMu          sync.Mutex
 	createdVolumes map[string]bool
+
+	// forceReach is the way SetReach forced ("" = choose); reaches holds the choice per
+	// environment (ProbeNet), guarded by reachMu.
+	forceReach string
+	reachMu    sync.Mutex
+	reaches    map[string]*envReach
 }
 
 var (
@@ -113,6 +119,7 @@ var (
 	_ provisioner.SecretReader        = (*Backend)(nil)
 	_ provisioner.VolumeManager       = (*Backend)(nil)
 	_ provisioner.EnvironmentManager  = (*Backend)(nil)
+	_ provisioner.Reacher             = (*Backend)(nil)
 )
 
 // New connects to the engine named by DOCKER_HOST (and DOCKER_API_VERSION, DOCKER_CERT_PATH,
@@ -165,7 +172,10 @@ func where(api apiClient) string {
 func (b *Backend) Name() string { return "docker" }
 
 // Close releases the client's connections.
-func (b *Backend) Close() error { return b.api.Close() }
+func (b *Backend) Close() error {
+	b.closeAgents()
+	return b.api.Close()
+}
 
 // call runs one non-streaming engine request under callTimeout.
 func call(ctx context.Context, fn func(ctx context.Context) error) error {

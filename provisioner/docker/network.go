@@ -236,7 +236,7 @@ func (b *Backend) Environments(ctx context.Context) ([]provisioner.EnvInfo, erro
 	return out, nil
 }
 
-// Teardown removes env's network(s): those named envctl-<env> and labelled for env, never any
+// Teardown removes env's probe agents (whoever started them), then its network(s): those named envctl-<env> and labelled for env, never any
 // other. It fails while containers are still attached; remove the instances first. An
 // environment without a network is not an error.
 func (b *Backend) Teardown(ctx context.Context, env string) error {
@@ -248,6 +248,10 @@ func (b *Backend) Teardown(ctx context.Context, env string) error {
 	mu.Lock()
 	defer mu.Unlock()
 
+	// Probe agents are attached to the network; the network cannot go before them.
+	if err := b.removeAgents(ctx, env); err != nil {
+		return fmt.Errorf("teardown %s: %w", env, err)
+	}
 	nets, err := b.envNetworks(ctx, env)
 	if err != nil {
 		return fmt.Errorf("teardown %s: %w", env, err)
