@@ -210,6 +210,14 @@ func (p *prober) inspect(ctx context.Context) (Instance, error) {
 
 // check runs the probe of the ReadySpec once.
 func (p *prober) check(ctx context.Context) (bool, string) {
+	// The way to the instance is found under the whole wait's context, not the attempt's:
+	// finding it may start an agent, which can take longer than one attempt on a loaded
+	// machine, and is done once.
+	if len(p.inst.ProbeAddrs) > 0 && (p.spec.Kind == ProbeHTTP || p.spec.Kind == ProbeTCP || p.spec.Kind == ProbePorts) {
+		if _, err := p.net(ctx); err != nil {
+			return false, err.Error()
+		}
+	}
 	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 	defer cancel()
 	switch p.spec.Kind {
@@ -441,6 +449,7 @@ func shortNetErr(err error) string {
 // ProbeOnce makes one readiness attempt against inst, for status: ok and what it saw. A log
 // check reads the output so far instead of following it.
 func ProbeOnce(ctx context.Context, b Backend, inst Instance, spec ReadySpec) (bool, string) {
+	ctx = withOneShot(ctx)
 	p := &prober{b: b, inst: inst, spec: spec}
 	if spec.Kind != ProbeLog {
 		return p.check(ctx)

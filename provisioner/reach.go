@@ -86,3 +86,13 @@ func (e *netErr) Error() string { return e.msg }
 func (e *netErr) Unwrap() error { return e.cause }
 
 func shortErr(err error) error { return &netErr{msg: shortNetErr(err), cause: err} }
+
+type oneShotKey struct{}
+
+// OneShot tells whether ctx is of a probe made once (status), not of a wait that will try
+// again: a backend then settles a doubt about the way at once instead of over the next attempts.
+func OneShot(ctx context.Context) bool { return ctx.Value(oneShotKey{}) != nil }
+
+func withOneShot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oneShotKey{}, true)
+}

@@ -188,6 +188,9 @@ func (b *Backend) ProbeNet(ctx context.Context, inst provisioner.Instance) (prov
 // first accepted connection ends the checks for good.
 const refusalCheckAfter = time.Second
 
+// reachVerifyTimeout bounds the agent's dial that checks a refusal.
+const reachVerifyTimeout = 2 * time.Second
+
 // tentativeNet is Direct while the direct choice is unproven (envReach.tentative).
 type tentativeNet struct {
 	b   *Backend
@@ -235,18 +238,24 @@ func (t *tentativeNet) after(ctx context.Context, addr string, err error) provis
 		}
 		return nil
 	}
-	if time.Since(r.since) < refusalCheckAfter || time.Since(r.lastCheck) < refusalCheckAfter {
+	// A wait tries again: most refusals are a service still starting, and a check costs an
+	// agent. A single probe (status) has no next attempt, so it settles the doubt now.
+	if !provisioner.OneShot(ctx) && (time.Since(r.since) < refusalCheckAfter || time.Since(r.lastCheck) < refusalCheckAfter) {
 		return nil
 	}
 	r.lastCheck = time.Now()
 	if r.agent == nil || r.agent.client.Err() != nil {
-		a, aerr := t.b.startAgent(ctx, t.env)
+		// Not under the attempt's short context: starting an agent can take longer than one
+		// attempt on a loaded machine (startAgent bounds itself).
+		a, aerr := t.b.startAgent(context.WithoutCancel(ctx), t.env)
 		if aerr != nil {
 			return nil // keep dialing directly; the refusals say what happens
 		}
 		r.agent = a
 	}
-	if aerr := r.agent.client.DialTCP(ctx, addr); aerr != nil {
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reachVerifyTimeout)
+	defer cancel()
+	if aerr := r.agent.client.DialTCP(vctx, addr); aerr != nil {
 		return nil // refused from inside the network too: the service does not listen yet
 	}
 	r.tentative = false
