@@ -28,7 +28,7 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 		if err != nil {
 			return nil, err
 		}
-		if err := b.SetReach(globalString(c, "reach")); err != nil {
+		if err := b.SetReach(global(c, "reach")); err != nil {
 			b.Close()
 			return nil, usageErr("--reach (or %s): %v", provisioner.EnvReach, err)
 		}
@@ -151,16 +151,4 @@ func (in *interrupts) Stop() {
 // cleanupContext bounds a rollback or down that follows an interruption.
 func (in *interrupts) cleanupContext(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(in.Cleanup, d)
-}
-
-// globalString reads a global flag given before or after the command name: every command
-// repeats the global flags, and the command's unset copy would otherwise hide the value given
-// before the command (envctl --reach agent status NAME).
-func globalString(c *urfave.Context, name string) string {
-	for _, cc := range c.Lineage() {
-		if cc.IsSet(name) {
-			return cc.String(name)
-		}
-	}
-	return c.String(name)
 }
