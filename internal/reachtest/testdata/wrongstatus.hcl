@@ -10,6 +10,6 @@ service "wrongstatus" {
       path   = "/healthz"
       status = 204
     }
-    timeout = "3s"
+    timeout = "20s"
   }
 }
