@@ -19,6 +19,7 @@ examples: ## compile the example services' static binaries (their Dockerfiles ar
 	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/shop/$$s/app ./examples/shop/$$s || exit 1; \
 	done
 	@CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/minimal/hello/app ./examples/minimal/hello
+	@CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/stack/kv/app ./examples/stack/kv
 
 test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Docker Engine and Mesos-double tests
 	$(GO) vet ./...
@@ -62,4 +63,4 @@ demo-down: build ## remove the shop example
 	./$(BIN) down shop
 
 clean: ## remove build outputs
-	rm -rf bin $(addprefix examples/shop/,$(addsuffix /app,$(SHOP))) examples/minimal/hello/app
+	rm -rf bin $(addprefix examples/shop/,$(addsuffix /app,$(SHOP))) examples/minimal/hello/app examples/stack/kv/app

@@ -106,6 +106,8 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *urfave.App {
 			lsCommand(),
 			statusCommand(),
 			logsCommand(),
+			execCommand(),
+			restartCommand(),
 			envCommand(),
 			planCommand(),
 			validateCommand(),
@@ -243,7 +245,8 @@ func interspersed(app *urfave.App, args []string) []string {
 	rest := args[i+1:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
-		if a == "--" {
+		if a == "--" || (cmd.Name == "exec" && len(positional) >= 2) {
+			// exec NAME SERVICE CMD...: CMD's own flags are CMD's, with or without "--".
 			positional = append(positional, rest[j:]...)
 			break
 		}

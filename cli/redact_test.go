@@ -10,15 +10,15 @@ func TestRedactorKeepsWhatIsNotSecret(t *testing.T) {
 	r.add("temporal", "a-long-random-token-0123456789")
 	r.allow("POSTGRES_USER=temporal")
 	for in, want := range map[string]string{
-		`Environment "temporalio-docker-compose" is valid`: `Environment "temporalio-docker-compose" is valid`,
-		"image temporalio/auto-setup:1.22, service temporal-ui":  "image temporalio/auto-setup:1.22, service temporal-ui",
-		"      POSTGRES_USER=temporal\n":                       "      POSTGRES_USER=temporal\n",
-		"      POSTGRES_PWD=temporal\n":                        "      POSTGRES_PWD=(sensitive)\n",
-		"connect postgres://temporal:temporal@db:5432/":        "connect postgres://(sensitive):(sensitive)@db:5432/",
-		"password is temporal.":                                "password is (sensitive).",
-		"temporal":                                             "(sensitive)",
-		"xa-long-random-token-0123456789x":                     "x(sensitive)x",
-		"POSTGRES_USER=temporal POSTGRES_PWD=temporal":         "POSTGRES_USER=temporal POSTGRES_PWD=(sensitive)",
+		`Environment "temporalio-docker-compose" is valid`:      `Environment "temporalio-docker-compose" is valid`,
+		"image temporalio/auto-setup:1.22, service temporal-ui": "image temporalio/auto-setup:1.22, service temporal-ui",
+		"      POSTGRES_USER=temporal\n":                        "      POSTGRES_USER=temporal\n",
+		"      POSTGRES_PWD=temporal\n":                         "      POSTGRES_PWD=(sensitive)\n",
+		"connect postgres://temporal:temporal@db:5432/":         "connect postgres://(sensitive):(sensitive)@db:5432/",
+		"password is temporal.":                                 "password is (sensitive).",
+		"temporal":                                              "(sensitive)",
+		"xa-long-random-token-0123456789x":                      "x(sensitive)x",
+		"POSTGRES_USER=temporal POSTGRES_PWD=temporal":          "POSTGRES_USER=temporal POSTGRES_PWD=(sensitive)",
 	} {
 		if got := string(r.apply([]byte(in))); got != want {
 			t.Errorf("apply(%q) = %q, want %q", in, got, want)

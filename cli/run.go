@@ -65,7 +65,7 @@ func runCommand() *urfave.Command {
 			if !c.IsSet("name") && !c.Bool("keep") {
 				suffix = runSuffix()
 			}
-			res, b, err := bringUp(c, in, suffix)
+			res, b, err := bringUp(c, in, suffix, nil)
 			if b != nil {
 				defer b.Close()
 			}

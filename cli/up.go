@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,13 +42,10 @@ func upCommand() *urfave.Command {
 	return &urfave.Command{
 		Name:      "up",
 		Usage:     "create or update the environment and wait until every service is ready",
-		ArgsUsage: " ",
+		ArgsUsage: "[SERVICE...]",
 		Flags:     upFlags(defaultTTL),
 		Action: func(c *urfave.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("up takes no arguments (use -f to name the file, --name to name the environment)")
-			}
-			_, b, err := bringUp(c, nil, "")
+			_, b, err := bringUp(c, nil, "", c.Args().Slice())
 			if b != nil {
 				b.Close()
 			}
@@ -94,10 +92,18 @@ func readUpSettings(c *urfave.Context, env *envs.Environment) (upSettings, error
 // bringUp is up: load, connect, sweep expired environments, prepare images, plan, apply, and
 // report. It returns the backend (to be closed by the caller) so run can go on using it.
 // in, if not nil, is the caller's interrupt watcher (run keeps one across up, CMD and down).
-func bringUp(c *urfave.Context, in *interrupts, nameSuffix string) (*provisioner.Result, provisioner.Backend, error) {
+//
+// only, when not empty, names the services to bring up (up SERVICE...): those and what they
+// depend on are planned; every other service of the environment is left as it is.
+func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string) (*provisioner.Result, provisioner.Backend, error) {
 	env, err := loadEnvNamed(c, nameSuffix)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(only) > 0 {
+		if err := env.Select(only); err != nil {
+			return nil, nil, usageErr("%v", err)
+		}
 	}
 	set, err := readUpSettings(c, env)
 	if err != nil {
@@ -169,6 +175,11 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string) (*provisioner
 	if err != nil {
 		return nil, b, &exitError{code: exitCodeOf(err), err: err}
 	}
+	// The services outside the selection (up SERVICE...) and those of inactive profiles are
+	// not orphans: leave them alone, as Compose does.
+	observed = slices.DeleteFunc(observed, func(i provisioner.Instance) bool {
+		return (len(only) > 0 && env.Service(i.Service) == nil) || slices.Contains(env.LeftOut, i.Service)
+	})
 	desired, err := target.Desired()
 	if err != nil {
 		return nil, b, err
@@ -328,7 +339,7 @@ func prepareImages(ctx context.Context, b provisioner.Backend, t *provisioner.Ta
 		g.Go(func() error {
 			spec := provisioner.Spec{Env: t.Env.Name, Service: s.Name, Image: ref}
 			if s.Build != nil {
-				spec.Build = &provisioner.Build{Context: s.Build.Context, Dockerfile: s.Build.Dockerfile, Args: s.Build.Args}
+				spec.Build = &provisioner.Build{Context: s.Build.Context, Dockerfile: s.Build.Dockerfile, Args: s.Build.Args, Target: s.Build.Target, CacheFrom: s.Build.CacheFrom}
 			}
 			id, err := prep.PrepareImage(ctx, spec, io.Discard)
 			if err != nil {

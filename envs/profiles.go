@@ -1,6 +1,9 @@
 package envs
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+)
 
 // applyProfiles leaves out the services whose profiles are all inactive, as Compose does,
 // unless a service that stays depends on them: bringing up a service without what it needs
@@ -45,4 +48,43 @@ func (l *loader) applyProfiles() {
 		return false
 	})
 	l.env.LeftOut = left
+}
+
+// Select keeps only the named services and what they depend on, directly or not (envctl up
+// SERVICE...). A name that is not a service of the environment is an error naming it.
+func (e *Environment) Select(names []string) error {
+	keep := map[string]bool{}
+	var queue []*Service
+	for _, n := range names {
+		s := e.byName[n]
+		if s == nil {
+			all := make([]string, 0, len(e.Services))
+			for _, s := range e.Services {
+				all = append(all, s.Name)
+			}
+			return fmt.Errorf("environment %q has no service %q.%s Its services: %s", e.Name, n, didYouMean(n, all), quotedList(all, true))
+		}
+		if !keep[n] {
+			keep[n] = true
+			queue = append(queue, s)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, d := range s.Deps {
+			if !keep[d.Name] {
+				keep[d.Name] = true
+				queue = append(queue, e.byName[d.Name])
+			}
+		}
+	}
+	e.Services = slices.DeleteFunc(e.Services, func(s *Service) bool {
+		if !keep[s.Name] {
+			delete(e.byName, s.Name)
+			return true
+		}
+		return false
+	})
+	return nil
 }

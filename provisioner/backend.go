@@ -249,3 +249,24 @@ type SecretReader interface {
 type VolumeManager interface {
 	RemoveVolumes(ctx context.Context, env string, onlyCreated bool) error
 }
+
+// ExecIO are the streams of an interactive command (envctl exec).
+type ExecIO struct {
+	Stdin          io.Reader // nil: the command gets no input
+	Stdout, Stderr io.Writer // with TTY, everything goes to Stdout
+	TTY            bool
+	// Resize, if not nil, carries the terminal's size, [rows, columns], first and on change.
+	Resize <-chan [2]uint
+}
+
+// InteractiveExecer runs a command inside a running instance with the caller's streams and
+// returns its exit status.
+type InteractiveExecer interface {
+	ExecStream(ctx context.Context, inst Instance, argv []string, streams ExecIO) (exitCode int, err error)
+}
+
+// Restarter stops and starts an instance in place (same container, same configuration),
+// returning it as it runs again (envctl restart).
+type Restarter interface {
+	Restart(ctx context.Context, inst Instance, grace time.Duration) (Instance, error)
+}

@@ -139,7 +139,7 @@ func addSelfHandlers(mux *http.ServeMux) {
 }
 
 // tool runs the small subcommands that make the FROM-scratch test image usable with exec:
-// cat PATH..., exit N, echo ARGS..., env, isatty. ok is false when args name none of them.
+// cat PATH..., write PATH DATA, exit N, echo ARGS..., env, isatty, self. ok is false when args name none of them.
 func tool(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int, ok bool) {
 	if len(args) == 0 {
 		return 0, false
@@ -164,6 +164,16 @@ func tool(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int, o
 			n, _ = strconv.Atoi(args[1])
 		}
 		return n, true
+	case "write":
+		if len(args) != 3 {
+			fmt.Fprintln(stderr, "testsvc: usage: write PATH DATA")
+			return 2, true
+		}
+		if err := os.WriteFile(args[1], []byte(args[2]), 0o644); err != nil {
+			fmt.Fprintf(stderr, "testsvc: write: %v\n", err)
+			return 1, true
+		}
+		return 0, true
 	case "echo":
 		fmt.Fprintln(stdout, strings.Join(args[1:], " "))
 		return 0, true
