@@ -44,6 +44,8 @@ type Note struct {
 	// Warn is set for what was dropped or changed (printed on stderr as a warning); notes
 	// without it (ignored extension fields, the obsolete version) are only comments.
 	Warn bool
+
+	rank int // the file's place in the order files were read (-f files first)
 }
 
 // String formats n as "service db: volumes are not supported; dropped".
@@ -194,6 +196,7 @@ type converter struct {
 	opts      Options
 
 	origins   map[*yaml.Node]*origin
+	nfiles    int
 	extFiles  map[string]*yaml.Node
 	dotenv    map[string]string
 	hasDotenv bool
@@ -279,11 +282,14 @@ func (c *converter) warn(n *yaml.Node, svc, text string) { c.addNote(n, svc, tex
 func (c *converter) note(n *yaml.Node, svc, text string) { c.addNote(n, svc, text, false) }
 
 func (c *converter) addNote(n *yaml.Node, svc, text string, warn bool) {
-	line := 0
+	line, rank := 0, 0
 	if n != nil {
 		line = n.Line
+		if o := c.origins[n]; o != nil {
+			rank = o.rank
+		}
 	}
-	c.notes = append(c.notes, Note{Service: svc, Line: line, Text: text, Warn: warn})
+	c.notes = append(c.notes, Note{Service: svc, Line: line, Text: text, Warn: warn, rank: rank})
 }
 
 // orderedNotes returns project notes first, then each service's, in file order.
@@ -308,7 +314,12 @@ func (c *converter) notesOf(svc string) []Note {
 			out = append(out, n)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].rank != out[j].rank {
+			return out[i].rank < out[j].rank
+		}
+		return out[i].Line < out[j].Line
+	})
 	return out
 }
 
@@ -1026,7 +1037,7 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 		return nil, err
 	}
 	h := &health{}
-	var interval, startPeriod time.Duration
+	var interval, startPeriod, checkTimeout time.Duration
 	retries := 0
 	hasTest, disabled := false, false
 	for _, p := range ps {
@@ -1095,7 +1106,8 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 			if err != nil {
 				return nil, err
 			}
-			c.warn(p.k, svc, fmt.Sprintf("healthcheck.timeout %s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)", formatDuration(d)))
+			checkTimeout = d
+			c.warn(p.k, svc, fmt.Sprintf("healthcheck.timeout %s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout", formatDuration(d)))
 		case "start_interval":
 			if _, err := c.duration(svc, "healthcheck.start_interval", p.v); err != nil {
 				return nil, err
@@ -1120,7 +1132,9 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 	if retries == 0 {
 		retries = defaultRetries
 	}
-	h.timeout = startPeriod + interval*time.Duration(retries)
+	// The time after which Compose calls the service unhealthy: each of the retries waits an
+	// interval after the previous check, which may take up to its timeout.
+	h.timeout = startPeriod + (interval+checkTimeout)*time.Duration(retries)
 	return h, nil
 }
 

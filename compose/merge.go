@@ -18,6 +18,7 @@ import (
 type origin struct {
 	file string // as given, for messages
 	dir  string // the absolute directory relative paths in it are resolved against
+	rank int    // the order files were read in, so that notes list in file order
 }
 
 // parseFile parses one compose file and records the origin of all its nodes.
@@ -29,7 +30,8 @@ func (c *converter) parseFile(name string, src []byte, dir string) (*yaml.Node, 
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &Error{File: name, Line: 1, Message: "not a compose file: it is empty"}
 	}
-	o := &origin{file: name, dir: dir}
+	c.nfiles++
+	o := &origin{file: name, dir: dir, rank: c.nfiles}
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
 		if n == nil || depth > 200 || c.origins[n] != nil {

@@ -5,7 +5,7 @@ environment {
 }
 
 service "postgres" {
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image   = "postgres:15.7"
   command = ["postgres", "-c", "max_connections=300", "-c", "log_min_messages=LOG"]
   env = {
@@ -22,12 +22,12 @@ service "postgres" {
   ready {
     exec     = ["pg_isready"]
     interval = "10s"
-    timeout  = "50s"
+    timeout  = "1m15s"
   }
 }
 
 service "activemq" {
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "docker.io/alfresco/alfresco-activemq:5.18-jre17-rockylinux8"
   env = {
     ACTIVEMQ_ADMIN_LOGIN    = "admin"
@@ -41,12 +41,12 @@ service "activemq" {
   ready {
     exec     = ["curl", "-f", "--user", "admin:admin", "http://localhost:8161/admin"]
     interval = "10s"
-    timeout  = "50s"
+    timeout  = "1m15s"
   }
 }
 
 service "transform-core-aio" {
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image      = "docker.io/alfresco/alfresco-transform-core-aio:5.1.2"
   depends_on = [service.activemq]
   env = {
@@ -58,12 +58,12 @@ service "transform-core-aio" {
   ready {
     exec     = ["curl", "-f", "http://localhost:8090/actuator/health"]
     interval = "30s"
-    timeout  = "1m30s"
+    timeout  = "2m"
   }
 }
 
 service "alfresco" {
-  # envctl: healthcheck.timeout 3s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 3s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image      = "docker.io/alfresco/alfresco-content-repository-community:23.2.1"
   depends_on = [service.postgres, service.activemq, service.transform-core-aio]
   env = {
@@ -78,7 +78,7 @@ service "alfresco" {
   ready {
     exec     = ["curl", "-f", "http://localhost:8080/alfresco/api/-default-/public/alfresco/versions/1/probes/-ready-"]
     interval = "30s"
-    timeout  = "2m30s"
+    timeout  = "2m39s"
   }
 }
 

@@ -17,7 +17,7 @@ service "backend" {
 
 service "db" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "postgres"
   user  = "postgres"
   env = {
@@ -38,7 +38,7 @@ service "db" {
   ready {
     exec     = ["pg_isready"]
     interval = "10s"
-    timeout  = "50s"
+    timeout  = "1m15s"
   }
 }
 

@@ -52,17 +52,17 @@ service "grafana" {
 }
 
 service "mythical-queue" {
-  # envctl: healthcheck.timeout 30s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 30s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "rabbitmq:management"
   ready {
     exec     = ["/bin/sh", "-c", "rabbitmq-diagnostics check_running"]
     interval = "5s"
-    timeout  = "50s"
+    timeout  = "5m50s"
   }
 }
 
 service "mythical-database" {
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready; dropped (envctl bounds each ready attempt itself)
+  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "postgres:14.5"
   env = {
     POSTGRES_PASSWORD = "mythical"
@@ -75,7 +75,7 @@ service "mythical-database" {
   ready {
     exec     = ["/bin/sh", "-c", "pg_isready -U postgres"]
     interval = "2s"
-    timeout  = "2m"
+    timeout  = "7m"
   }
 }
 
