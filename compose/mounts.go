@@ -311,9 +311,6 @@ func (c *converter) longVolume(s *service, n *yaml.Node) error {
 		s.addMount(c, n, mount{typ: "tmpfs", target: target, size: size, what: "tmpfs " + target})
 		return nil
 	case "bind", "volume", "":
-		if typ == "volume" && source == "" {
-			source = ""
-		}
 		if typ == "bind" && !isPath(source) {
 			source = "./" + source
 		}
@@ -511,10 +508,9 @@ func (c *converter) serviceSecrets(s *service, n *yaml.Node, configs bool) error
 			s.secrets = append(s.secrets, secretUse{name: source, value: ts.value, target: target, mode: mode})
 			continue
 		}
-		switch {
-		case target == "":
-			target = ""
-		case !strings.HasPrefix(target, "/"):
+		if target != "" && !strings.HasPrefix(target, "/") {
+			// A relative target is under /run/secrets, as in Compose; none is envctl's
+			// default, /run/secrets/NAME.
 			target = "/run/secrets/" + target
 		}
 		s.secrets = append(s.secrets, secretUse{name: source, file: ts.file, value: ts.value, target: target, mode: mode})
