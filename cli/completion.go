@@ -84,7 +84,7 @@ func WriteDocs(man, bash, zsh, fish io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("man page: %w", err)
 	}
-	if _, err := io.WriteString(man, page); err != nil {
+	if _, err := io.WriteString(man, page+manFileSection); err != nil {
 		return err
 	}
 	for shell, w := range map[string]io.Writer{"bash": bash, "zsh": zsh, "fish": fish} {
