@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,8 @@ func planCommand() *urfave.Command {
 			if !c.Bool("offline") {
 				observed, note = observeForPlan(c.Context, c, env.Name)
 			}
+			// As up: services of inactive profiles are not orphans.
+			observed = slices.DeleteFunc(observed, func(i provisioner.Instance) bool { return slices.Contains(env.LeftOut, i.Service) })
 			plan := provisioner.MakePlan(env.Name, desired, observed)
 			if note != "" {
 				fmt.Fprintln(c.App.ErrWriter, note)
