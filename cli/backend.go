@@ -28,6 +28,7 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 		if err != nil {
 			return nil, err
 		}
+		b.SetNotice(func(msg string) { fmt.Fprintln(c.App.ErrWriter, "envctl: note: "+msg) })
 		if err := b.SetReach(global(c, "reach")); err != nil {
 			b.Close()
 			return nil, usageErr("--reach (or %s): %v", provisioner.EnvReach, err)

@@ -219,7 +219,7 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 	} else if res.Err == nil {
 		renderReady(c.App.Writer, res, env)
 		if r := reachOf(b, env.Name); r != nil && r.Way != provisioner.ReachDirect {
-			fmt.Fprintf(stderr, "Reached the services through the %s: %s.\n", r.Way, r.Why)
+			fmt.Fprintf(stderr, "Reached the services by way of %s: %s.\n", r.Way, r.Why)
 		}
 	}
 	if res.Err != nil {

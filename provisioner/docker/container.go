@@ -46,7 +46,7 @@ func (b *Backend) Observe(ctx context.Context, env string) ([]provisioner.Instan
 	}
 	out := make([]provisioner.Instance, 0, len(list))
 	for _, c := range list {
-		out = append(out, summaryView(c).instance())
+		out = append(out, b.endpoints(ctx, summaryView(c).instance()))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Env != out[j].Env {
@@ -74,7 +74,7 @@ func (b *Backend) Inspect(ctx context.Context, inst provisioner.Instance) (provi
 	if c.Config == nil || c.Config.Labels[provisioner.LabelEnv] == "" {
 		return provisioner.Instance{}, fmt.Errorf("container %s is not envctl's (no %s label)", ref, provisioner.LabelEnv)
 	}
-	return inspectView(c).instance(), nil
+	return b.endpoints(ctx, inspectView(c).instance()), nil
 }
 
 // Describe returns the engine's inspect document of inst's container, indented, for the
@@ -199,6 +199,10 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	if err != nil {
 		return provisioner.Instance{}, fmt.Errorf("start %s: %w", spec.Service, err)
 	}
+	if err := b.joinNetwork(ctx, spec.Env, netID); err != nil {
+		return provisioner.Instance{}, fmt.Errorf("start %s: %w", spec.Service, err)
+	}
+	spec.PublishIP = b.publishIP(spec.PublishIP)
 	if err := b.ensureVolumes(ctx, spec); err != nil {
 		return provisioner.Instance{}, err
 	}
@@ -238,7 +242,7 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		}
 		return provisioner.Instance{}, fmt.Errorf("start %s: container %q: %w", spec.Service, name, err)
 	}
-	return inst, nil
+	return b.endpoints(ctx, inst), nil
 }
 
 // startCreated starts the created container id and reads it back.

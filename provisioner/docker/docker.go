@@ -78,6 +78,7 @@ type apiClient interface {
 	ContainerAttach(ctx context.Context, containerID string, options container.AttachOptions) (types.HijackedResponse, error)
 	NetworkConnect(ctx context.Context, networkID, containerID string, config *network.EndpointSettings) error
 	NetworkDisconnect(ctx context.Context, networkID, containerID string, force bool) error
+	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 }
 
 // Backend runs services as containers on one Docker Engine. It is safe for concurrent use.
@@ -107,6 +108,12 @@ type Backend struct {
 	forceReach string
 	reachMu    sync.Mutex
 	reaches    map[string]*envReach
+
+	// notice is told what the user must know (SetNotice), once each (noticeOnce); selfInfo
+	// is the container envctl itself runs in, if it runs in one of this engine's.
+	notice     func(string)
+	noticeOnce sync.Once
+	selfInfo   selfState
 }
 
 var (

@@ -69,8 +69,11 @@ func (b *Backend) PrepareEnvironment(ctx context.Context, env string, labels map
 	if env == "" {
 		return fmt.Errorf("prepare: %w", errNoEnv)
 	}
-	_, err := b.ensureNetwork(ctx, env, labels)
-	return err
+	netID, err := b.ensureNetwork(ctx, env, labels)
+	if err != nil {
+		return err
+	}
+	return b.joinNetwork(ctx, env, netID)
 }
 
 // ensureNetwork returns the ID of env's network, creating it with the environment-level labels
@@ -258,6 +261,11 @@ func (b *Backend) Teardown(ctx context.Context, env string) error {
 	}
 	var errs []error
 	for _, n := range nets {
+		// A job container that joined the network (joinNetwork) leaves it as it came.
+		if err := b.disconnectForeign(ctx, env, n.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if err := b.removeNetwork(ctx, n); err != nil {
 			errs = append(errs, err)
 		}

@@ -135,6 +135,11 @@ func (b *Backend) ProbeNet(ctx context.Context, inst provisioner.Instance) (prov
 		return a.client, nil
 	}
 
+	if b.forceReach == "" && b.joined(ctx, inst.Env) {
+		r.decided = true
+		r.reach = provisioner.Reach{Way: provisioner.ReachJobNetwork, Why: fmt.Sprintf("envctl runs in container %s of this engine, which joined the environment's network; endpoints are the services' addresses there", shortID(b.self(ctx)))}
+		return provisioner.Direct, nil
+	}
 	switch b.forceReach {
 	case provisioner.ReachDirect:
 		r.decided, r.reach = true, provisioner.Reach{Way: provisioner.ReachDirect, Why: "forced by --reach or " + provisioner.EnvReach}
