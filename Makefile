@@ -5,6 +5,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/envctl/envctl/provisioner.Version=$(VERSION)
 SHOP      := api migrate store web worker
 FUZZTIME  ?= 30s
+MESOS_AGENTS ?= 2
 
 .PHONY: help build test test-faults bench fuzz lint examples demo demo-down docs clean
 
@@ -21,10 +22,13 @@ examples: ## compile the example services' static binaries (their Dockerfiles ar
 	@CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/minimal/hello/app ./examples/minimal/hello
 	@CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o examples/stack/kv/app ./examples/stack/kv
 
-test: examples ## run every test: unit, CLI scripts, fuzz seeds, and the real Docker Engine and Mesos-double tests
+test: examples ## run every test: unit, CLI scripts, fuzz seeds, the real Docker Engine, the Mesos double and (with ../shared/mesos) real Mesos
 	$(GO) vet ./...
 	@$(GO) run ./internal/leakcheck -record .leakcheck-before
-	$(GO) test -count=1 -timeout 25m ./...
+	@# One real Mesos cluster for the whole run when ../shared/mesos is beside the checkout
+	@# (ENVCTL_TEST_MESOS_MASTER names it to every package), stopped afterwards even when
+	@# tests fail; without it the real-Mesos tests skip, saying how to run them.
+	$(GO) run ./internal/mesoscluster/cmd/with-mesos -agents $(MESOS_AGENTS) -- $(GO) test -count=1 -timeout 25m ./...
 	$(GO) run ./internal/leakcheck -baseline .leakcheck-before
 
 test-faults: ## the fault suite (faults/): the real envctl against the real engine under faults, signals, 20 concurrent ups, expiry; then the leak check

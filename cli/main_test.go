@@ -19,6 +19,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/envctl/envctl/internal/mesoscluster"
 	"github.com/envctl/envctl/internal/testimage"
 	"github.com/envctl/envctl/provisioner/mesos/mesostest"
 )
@@ -56,14 +57,39 @@ func dockerReady() error {
 }
 
 func TestScripts(t *testing.T) {
+	// Cleanups run last-registered first: the double goes before the leak check looks.
+	t.Cleanup(func() { checkNoLeaks(t) })
+	t.Cleanup(stopMesosDouble)
+	testscript.Run(t, scriptParams(t, startMesosDouble))
+}
+
+// TestScriptsRealMesos runs the mesos_* scripts again, against a real Apache Mesos master and
+// agents (mesoscluster: ENVCTL_TEST_MESOS_MASTER, or a cluster started from ../shared/mesos;
+// skipped with one line saying how when there is neither).
+func TestScriptsRealMesos(t *testing.T) {
+	url := mesoscluster.Master(t)
+	t.Cleanup(func() {
+		if err := mesoscluster.Stop(); err != nil { // only a cluster started here
+			t.Error(err)
+		}
+	})
+	t.Cleanup(func() { checkNoLeaks(t) })
+	files, err := filepath.Glob(filepath.Join("testdata", "script", "mesos_*.txtar"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no mesos_* scripts: %v", err)
+	}
+	p := scriptParams(t, func() (string, error) { return url, nil })
+	p.Dir, p.Files = "", files
+	testscript.Run(t, p)
+}
+
+// scriptParams are the scripts' settings; mesos gives the master the mesos_* scripts use.
+func scriptParams(t *testing.T, mesos func() (string, error)) testscript.Params {
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Cleanups run last-registered first: the double goes before the leak check looks.
-	t.Cleanup(func() { checkNoLeaks(t) })
-	t.Cleanup(stopMesosDouble)
-	testscript.Run(t, testscript.Params{
+	return testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -88,7 +114,7 @@ func TestScripts(t *testing.T) {
 			// Scripts named mesos_* run against one in-process Mesos double with two agents
 			// (their envctl processes reach it over HTTP, as they would a real master).
 			if strings.HasPrefix(filepath.Base(env.WorkDir), "script-mesos_") {
-				url, err := startMesosDouble()
+				url, err := mesos()
 				if err != nil {
 					if os.Getenv("CI") == "true" {
 						return fmt.Errorf("CI=true but the Mesos double did not start: %v", err)
@@ -110,12 +136,11 @@ func TestScripts(t *testing.T) {
 					}
 					return false, nil
 				}
-				mesosMu.Lock()
-				defer mesosMu.Unlock()
-				if mesosErr != nil && os.Getenv("CI") == "true" {
-					return false, fmt.Errorf("CI=true but the Mesos double did not start: %v", mesosErr)
+				url, err := mesos()
+				if err != nil && os.Getenv("CI") == "true" {
+					return false, fmt.Errorf("CI=true but the Mesos master is not there: %v", err)
 				}
-				return mesosURL != "", nil
+				return url != "", nil
 			case "docker":
 				if err := dockerReady(); err != nil {
 					if os.Getenv("CI") == "true" {
@@ -136,7 +161,7 @@ func TestScripts(t *testing.T) {
 			"testsvc":        cmdTestsvc,
 			"sleep-ms":       cmdSleep,
 		},
-	})
+	}
 }
 
 // cmdHTTPGet: httpget URL FILE — GET URL (retrying for up to 5 s while it does not answer)
@@ -248,7 +273,10 @@ func startMesosDouble() (string, error) {
 	if mesosURL != "" || mesosErr != nil {
 		return mesosURL, mesosErr
 	}
-	m := mesostest.New(mesostest.Options{Agents: 2})
+	// Ports away from 31000-33999, the ranges of a real cluster's agents (../shared/mesos),
+	// which publish host ports on every address: a double's task on 31000 beside a real one
+	// would take the port from it (mesostest.DoubleTestPorts).
+	m := mesostest.New(mesostest.Options{Agents: 2, Ports: mesostest.DoubleTestPorts})
 	url, err := m.Start(context.Background())
 	if err != nil {
 		mesosErr = err

@@ -36,8 +36,11 @@ service "api" {
 
 func TestUpDown(t *testing.T) {
 	img := testimage.NeedTestsvc(t)
-	m, url := double(t, mesostestOptions())
-	b := backend(t, url, Options{})
+	onClusters(t, func(t *testing.T, c *cluster) { testUpDown(t, c, img) })
+}
+
+func testUpDown(t *testing.T, c *cluster, img string) {
+	b := backend(t, c.url, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	name := uniqueEnv("updown")
@@ -53,7 +56,7 @@ func TestUpDown(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	t.Logf("api answered %d %q; rounds %d", resp.StatusCode, body, m.OfferRounds())
+	t.Logf("api answered %d %q; rounds %d", resp.StatusCode, body, c.offerRounds())
 	insts, err := b.Observe(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -80,15 +83,18 @@ func TestUpDown(t *testing.T) {
 			t.Errorf("after down: environment %s still has a framework", name)
 		}
 	}
-	waitNoContainers(t, m)
+	c.waitNoContainers(t, name)
 }
 
 // TestExactStatus: a ready http block asking for 204 is ready on Mesos when the service answers
 // 204 (Mesos's own check passes on 200-399; envctl checks the exact status itself).
 func TestExactStatus(t *testing.T) {
 	img := testimage.NeedTestsvc(t)
-	_, url := double(t, mesostestOptions())
-	b := backend(t, url, Options{})
+	onClusters(t, func(t *testing.T, c *cluster) { testExactStatus(t, c, img) })
+}
+
+func testExactStatus(t *testing.T, c *cluster, img string) {
+	b := backend(t, c.url, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	name := uniqueEnv("status")

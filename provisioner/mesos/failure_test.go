@@ -10,15 +10,17 @@ import (
 
 	"github.com/envctl/envctl/internal/testimage"
 	"github.com/envctl/envctl/provisioner"
-	"github.com/envctl/envctl/provisioner/mesos/mesostest"
 )
 
 // TestFailures: up fails, naming the service and saying why, and rolls back everything it
 // started (no task, framework or container is left).
 func TestFailures(t *testing.T) {
 	img := testimage.NeedTestsvc(t)
-	m, url := double(t, mesostest.Options{Agents: 2})
-	b := backend(t, url, Options{})
+	onClusters(t, func(t *testing.T, c *cluster) { testFailures(t, c, img) })
+}
+
+func testFailures(t *testing.T, c *cluster, img string) {
+	b := backend(t, c.url, Options{})
 	tests := []struct {
 		name, hcl   string
 		service     string
@@ -156,7 +158,7 @@ service "ghost" {
 			if !res.RolledBack {
 				t.Errorf("not rolled back: %v", res.Err)
 			}
-			assertGone(t, ctx, m, b, name)
+			assertGone(t, ctx, c, b, name)
 		})
 	}
 }
@@ -166,7 +168,11 @@ service "ghost" {
 // re-subscription.
 func TestDownAfterKill(t *testing.T) {
 	img := testimage.NeedTestsvc(t)
-	m, url := double(t, mesostest.Options{Agents: 2})
+	onClusters(t, func(t *testing.T, c *cluster) { testDownAfterKill(t, c, img) })
+}
+
+func testDownAfterKill(t *testing.T, c *cluster, img string) {
+	url := c.url
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	name := uniqueEnv("killed")
@@ -231,14 +237,18 @@ service "never" {
 	if err != nil || n != 3 {
 		t.Fatalf("down: removed %d, %v; want 3, nil", n, err)
 	}
-	assertGone(t, ctx, m, second, name)
+	assertGone(t, ctx, c, second, name)
 }
 
 // TestTTLReap: an environment whose envctl went away is removed by Mesos itself once its
 // failover_timeout (the TTL) runs out.
 func TestTTLReap(t *testing.T) {
 	img := testimage.NeedTestsvc(t)
-	m, url := double(t, mesostest.Options{Agents: 2})
+	onClusters(t, func(t *testing.T, c *cluster) { testTTLReap(t, c, img) })
+}
+
+func testTTLReap(t *testing.T, c *cluster, img string) {
+	url := c.url
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	name := uniqueEnv("ttl")
@@ -277,7 +287,7 @@ service "web" {
 		return err == nil && len(fws) == 0
 	})
 	t.Logf("reaped %v after the client left", time.Since(start).Round(100*time.Millisecond))
-	assertGone(t, ctx, m, obs, name)
+	assertGone(t, ctx, c, obs, name)
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {

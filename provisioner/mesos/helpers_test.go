@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/envctl/envctl/envs"
+	"github.com/envctl/envctl/internal/mesoscluster"
 	"github.com/envctl/envctl/internal/testimage"
 	"github.com/envctl/envctl/provisioner"
 	"github.com/envctl/envctl/provisioner/mesos/mesostest"
@@ -24,6 +25,9 @@ func double(t testing.TB, opt mesostest.Options) (*mesostest.Master, string) {
 	testimage.Need(t)
 	if opt.Agents == 0 {
 		opt.Agents = 2
+	}
+	if opt.Ports == nil {
+		opt.Ports = mesostest.DoubleTestPorts // never the real cluster's ports, see there
 	}
 	m := mesostest.New(opt)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -43,6 +47,75 @@ func double(t testing.TB, opt mesostest.Options) (*mesostest.Master, string) {
 		}
 	})
 	return m, url
+}
+
+// TestMain stops the real Mesos cluster that mesoscluster may have started for this package.
+func TestMain(m *testing.M) { os.Exit(mesoscluster.Main(m)) }
+
+// cluster is where a test runs: the double (m set) or a real Apache Mesos (m nil).
+type cluster struct {
+	url string
+	m   *mesostest.Master
+}
+
+func (c *cluster) real() bool { return c.m == nil }
+
+// onClusters runs f twice, as subtests "double" and "real": against the Mesos double with
+// two agents, and against a real master (mesoscluster: skipped with one line when there is
+// none, a failure with CI=true when ../shared/mesos is there but does not start).
+func onClusters(t *testing.T, f func(t *testing.T, c *cluster)) {
+	t.Run("double", func(t *testing.T) {
+		m, url := double(t, mesostest.Options{Agents: 2})
+		f(t, &cluster{url: url, m: m})
+	})
+	t.Run("real", func(t *testing.T) {
+		testimage.Need(t)
+		f(t, &cluster{url: mesoscluster.Master(t)})
+	})
+}
+
+// offerRounds is the double's count of offer rounds, -1 on real Mesos (which does not say).
+func (c *cluster) offerRounds() int {
+	if c.m == nil {
+		return -1
+	}
+	return c.m.OfferRounds()
+}
+
+// waitNoContainers waits until no container of env's tasks runs. On real Mesos an agent
+// keeps a stopped task's container for --docker_remove_delay (6 h by default) before it
+// removes it, so there only running ones count; the double removes them at once.
+func (c *cluster) waitNoContainers(t testing.TB, env string) {
+	t.Helper()
+	if c.m != nil {
+		waitNoContainers(t, c.m)
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		left := realContainers(t, env)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("containers of %s still running on real Mesos: %v", env, left)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// realContainers lists the running containers a real agent made for env's tasks: Mesos
+// names them mesos-<container ID> and mounts the sandbox, whose path holds the executor ID,
+// which for the Docker executor is the task ID envctl.<env>.<service>.<suffix>.
+func realContainers(t testing.TB, env string) []string {
+	var out []string
+	for _, id := range dockerLines(t, "ps", "-q", "--filter", "name=^/mesos-") {
+		mounts, err := exec.Command("docker", "inspect", "-f", "{{range .Mounts}}{{.Source}} {{end}}", id).Output()
+		if err == nil && strings.Contains(string(mounts), "/executors/envctl."+env+".") {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func backend(t testing.TB, url string, opt Options) *Backend {
@@ -126,8 +199,6 @@ func down(t testing.TB, b provisioner.Backend, env string) {
 		t.Errorf("down %s: %v", env, err)
 	}
 }
-
-func mesostestOptions() mesostest.Options { return mesostest.Options{Agents: 2} }
 
 // waitNoContainers waits until the double has removed every container it ran (a killed
 // task's container goes a moment after its TASK_KILLED).

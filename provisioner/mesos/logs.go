@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,14 @@ type sandbox struct {
 }
 
 var sandboxFiles = []string{"stdout", "stderr"}
+
+// executorLine matches the lines Mesos's own executors (Docker and command) write into the
+// sandbox's stdout and stderr beside the task's output: glog lines from Mesos's C++ sources,
+// "I1129 03:38:32.331364  9277 checker_process.cpp:1154] HTTP health check ... returned: 503".
+// On a real agent they outnumber the service's own lines (a health check logs every attempt),
+// so logs, log probes and failure reports leave them out. A service's own glog-style lines
+// (klog, glog in Go: "file.go:12]") are kept: only .cpp sources are Mesos's.
+var executorLine = regexp.MustCompile(`^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+ +\d+ [\w./-]+\.(cpp|hpp):\d+\] `)
 
 func (b *Backend) sandboxOf(ctx context.Context, inst provisioner.Instance) (*sandbox, error) {
 	snap, t, err := b.findTask(ctx, inst.Env, inst.ID)
@@ -108,7 +117,11 @@ func (sb *sandbox) newLines(ctx context.Context) ([]string, error) {
 		data = sb.partial[f] + data
 		parts := strings.Split(data, "\n")
 		sb.partial[f] = parts[len(parts)-1]
-		lines = append(lines, parts[:len(parts)-1]...)
+		for _, l := range parts[:len(parts)-1] {
+			if !executorLine.MatchString(l) {
+				lines = append(lines, l)
+			}
+		}
 	}
 	return lines, errors.Join(errs...)
 }
@@ -117,7 +130,7 @@ func (sb *sandbox) newLines(ctx context.Context) ([]string, error) {
 func (sb *sandbox) flush() []string {
 	var lines []string
 	for _, f := range sandboxFiles {
-		if p := sb.partial[f]; p != "" {
+		if p := sb.partial[f]; p != "" && !executorLine.MatchString(p) {
 			lines = append(lines, p)
 			sb.partial[f] = ""
 		}

@@ -100,6 +100,14 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 			key := fmt.Sprintf("%d/%d/%v", h.Attempt, h.At.UnixNano(), h.OK)
 			if !seen[key] {
 				seen[key] = true
+				if !h.OK && rs.Kind == provisioner.ProbeHTTP && ctx.Err() == nil {
+					// Mesos says only "unhealthy" (its executor logs why, among its own lines):
+					// envctl asks once itself through the published port, so the report says
+					// what the service answered ("HTTP 503").
+					if _, detail := provisioner.ProbeOnce(ctx, b, inst, rs); detail != "" && ctx.Err() == nil {
+						h.Detail += "; envctl's own check: " + detail
+					}
+				}
 				rep(h)
 			}
 		}

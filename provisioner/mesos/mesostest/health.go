@@ -97,10 +97,11 @@ func (hc *healthChecker) check() {
 	}
 	hc.mu.Unlock()
 	if report != nil {
+		// No message, also on failure: the real Docker executor's health update carries only
+		// healthy and the reason (Mesos 1.12 against ../shared/mesos); the failure's cause is
+		// in the executor's log in the sandbox.
+		_ = err
 		st := status(mesos.TASK_RUNNING, mesos.SOURCE_EXECUTOR, "")
-		if err != nil {
-			st.Message = ptr("Health check failed: " + err.Error())
-		}
 		st.TaskID = hc.r.t.info.TaskID
 		st.Healthy = report
 		st.Reason = mesos.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED.Enum()

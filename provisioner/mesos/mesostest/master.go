@@ -32,6 +32,13 @@ const (
 	LabelInstance = "io.envctl.mesostest"
 )
 
+// DoubleTestPorts is the port range envctl's tests give the double's agents: not Mesos's
+// default [31000-32000], because a real cluster may run on the same host at the same time
+// (../shared/mesos gives its agents 31000-31999, 32000-32999, ...) and its Docker tasks publish
+// host ports on every address (0.0.0.0), so a double's task holding 31000 on its bridge's
+// gateway makes a real task's launch fail with "address already in use".
+var DoubleTestPorts = [][2]uint64{{41000, 41999}}
+
 // Options configure a Master. The zero value is a master with one agent and
 // Mesos's defaults.
 type Options struct {

@@ -1,0 +1,231 @@
+package mesoscluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// EnvMaster names a running master to use instead of starting one.
+const EnvMaster = "ENVCTL_TEST_MESOS_MASTER"
+
+// SkipHint is the one line a test skipped for want of real Mesos says.
+const SkipHint = "no real Mesos: run eval \"$(../shared/mesos/start)\" and set " + EnvMaster + "=$MESOS_MASTER, or put shared/mesos beside the checkout"
+
+// Agents is how many agents a cluster started here has: each offers all of the host's cores,
+// and two keep the two-agent placement the double's tests also use.
+var Agents = 2
+
+var (
+	mu       sync.Mutex
+	url      string
+	dir      string // MESOS_DIR of the cluster started here, "" if none
+	scripts  string // the shared/mesos folder
+	startErr error
+	tried    bool
+)
+
+// Master returns the URL of a real master, starting a cluster on first use when
+// ENVCTL_TEST_MESOS_MASTER is not set. It skips t when there is no way to get one.
+func Master(t testing.TB) string {
+	t.Helper()
+	if u := strings.TrimRight(os.Getenv(EnvMaster), "/"); u != "" {
+		return u
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !tried {
+		tried = true
+		scripts = Find()
+		if scripts != "" {
+			url, dir, startErr = start(scripts, Agents)
+		}
+	}
+	if scripts == "" {
+		t.Skip(SkipHint)
+	}
+	if startErr != nil {
+		// shared/mesos is there, so a cluster is expected to start: never a skip.
+		t.Fatalf("start the real Mesos from %s: %v", scripts, startErr)
+	}
+	return url
+}
+
+// Available tells, without starting anything, whether Master would give a master rather
+// than skip.
+func Available() bool {
+	return os.Getenv(EnvMaster) != "" || Find() != ""
+}
+
+// Main runs the package's tests and then stops the cluster Master started, if any.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if err := Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "mesoscluster: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// Stop stops the cluster started by Master (a no-op when none was), with the stop script,
+// which also removes the containers its agents made; it checks no agent container is left.
+func Stop() error {
+	mu.Lock()
+	defer mu.Unlock()
+	if dir == "" {
+		return nil
+	}
+	d := dir
+	dir, url, tried = "", "", false
+	return StopCluster(scripts, d)
+}
+
+// StartCluster starts a cluster of n agents from the shared/mesos folder scripts, on free
+// ports, and returns its master's URL and its MESOS_DIR (for StopCluster).
+func StartCluster(scripts string, n int) (string, string, error) { return start(scripts, n) }
+
+// StopCluster stops the cluster whose MESOS_DIR is d, and checks that none of its processes
+// and none of its agents' containers is left.
+func StopCluster(scripts, d string) error {
+	pids, _ := filepath.Glob(filepath.Join(d, "*.pid"))
+	var procs []int
+	for _, f := range pids {
+		if b, err := os.ReadFile(f); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				procs = append(procs, pid)
+			}
+		}
+	}
+	cmd := exec.Command(filepath.Join(scripts, "stop"))
+	cmd.Env = append(os.Environ(), "MESOS_DIR="+d)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s/stop: %v: %s", scripts, err, out)
+	}
+	for _, pid := range procs {
+		if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil {
+			return fmt.Errorf("process %d of the Mesos cluster in %s still runs after stop", pid, d)
+		}
+	}
+	if left := Containers(d); len(left) > 0 {
+		return fmt.Errorf("containers of the Mesos agents left after stop: %v", left)
+	}
+	return nil
+}
+
+// Find returns the shared/mesos folder beside the module root or beside any folder above
+// it, "" when there is none.
+func Find() string {
+	root, err := moduleRoot()
+	if err != nil {
+		return ""
+	}
+	for d := root; ; {
+		parent := filepath.Dir(d)
+		if c := filepath.Join(parent, "shared", "mesos"); isFile(filepath.Join(c, "start")) {
+			return c
+		}
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
+}
+
+func moduleRoot() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if isFile(filepath.Join(d, "go.mod")) {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		d = parent
+	}
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// start runs shared/mesos/start on a free master port, with a MESOS_DIR of that port's own.
+// The folder is kept afterwards: it holds the unpacked Mesos that /usr/lib/mesos-1.12 links
+// to (another cluster started from it may still be running), and the next run reuses it.
+func start(scripts string, agents int) (string, string, error) {
+	port, err := freePorts(agents + 1)
+	if err != nil {
+		return "", "", err
+	}
+	d := filepath.Join(os.TempDir(), "envctl-mesos-test-"+strconv.Itoa(port))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the first run unpacks Mesos
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(scripts, "start"))
+	cmd.Env = append(os.Environ(), "MESOS_DIR="+d, "MESOS_PORT="+strconv.Itoa(port),
+		"MESOS_AGENTS="+strconv.Itoa(agents))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		// Whatever did start is stopped again.
+		stop := exec.Command(filepath.Join(scripts, "stop"))
+		stop.Env = append(os.Environ(), "MESOS_DIR="+d)
+		_ = stop.Run()
+		return "", "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "MESOS_MASTER="); ok {
+			return u, d, nil
+		}
+	}
+	return "", d, fmt.Errorf("start printed no MESOS_MASTER=: %q", stdout.String())
+}
+
+// freePorts finds a port P such that P..P+n-1 are free on loopback (the master and its
+// agents), away from Mesos's default 5050 that a cluster started by hand may hold.
+func freePorts(n int) (int, error) {
+next:
+	for p := 15050; p < 16000; p += 10 {
+		for i := 0; i < n; i++ {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
+			if err != nil {
+				continue next
+			}
+			ln.Close()
+		}
+		return p, nil
+	}
+	return 0, fmt.Errorf("no %d free ports from 15050 on", n)
+}
+
+// Containers lists the Docker containers made by the agents of the cluster whose MESOS_DIR
+// is d: named mesos-* and mounting a sandbox under d (as shared/mesos/stop finds them).
+func Containers(d string) []string {
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", "name=^/mesos-").Output()
+	if err != nil {
+		return nil
+	}
+	var left []string
+	for _, id := range strings.Fields(string(out)) {
+		mounts, err := exec.Command("docker", "inspect", "-f", "{{range .Mounts}}{{.Source}} {{end}}", id).Output()
+		if err == nil && strings.Contains(string(mounts), filepath.Join(d, "agent")) {
+			left = append(left, id)
+		}
+	}
+	return left
+}

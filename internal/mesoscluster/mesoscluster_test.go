@@ -1,0 +1,62 @@
+package mesoscluster
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestFind: shared/mesos is found beside the module root or beside a folder above it, and
+// not at all when there is none.
+func TestFind(t *testing.T) {
+	base := t.TempDir()
+	mod := filepath.Join(base, "src", "envctl")
+	sub := filepath.Join(mod, "internal", "x")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(sub)
+	if got := Find(); got != "" {
+		t.Errorf("Find() = %q with no shared/mesos, want \"\"", got)
+	}
+	shared := filepath.Join(base, "shared", "mesos") // beside src, a folder above the module
+	if err := os.MkdirAll(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shared, "start"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := Find(); got != shared {
+		t.Errorf("Find() = %q, want %q", got, shared)
+	}
+}
+
+// TestSkipWithoutMesos: with neither the variable nor shared/mesos, Master skips with the one
+// line that says how to run the tests.
+func TestSkipWithoutMesos(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	t.Setenv(EnvMaster, "")
+	mu.Lock()
+	savedTried, savedScripts := tried, scripts
+	tried = false
+	mu.Unlock()
+	defer func() { mu.Lock(); tried, scripts = savedTried, savedScripts; mu.Unlock() }()
+	ok := t.Run("inner", func(t *testing.T) {
+		defer func() {
+			if !t.Skipped() {
+				t.Error("Master did not skip")
+			}
+		}()
+		Master(t)
+	})
+	if !ok {
+		t.Error("inner test failed")
+	}
+}
