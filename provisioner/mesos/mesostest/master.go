@@ -36,8 +36,9 @@ const (
 // default [31000-32000], because a real cluster may run on the same host at the same time
 // (../shared/mesos gives its agents 31000-31999, 32000-32999, ...) and its Docker tasks publish
 // host ports on every address (0.0.0.0), so a double's task holding 31000 on its bridge's
-// gateway makes a real task's launch fail with "address already in use".
-var DoubleTestPorts = [][2]uint64{{41000, 41999}}
+// gateway makes a real task's launch fail with "address already in use". Below 32768 too,
+// where Linux's ephemeral ports (and Docker's random host ports) begin.
+var DoubleTestPorts = [][2]uint64{{30000, 30999}}
 
 // Options configure a Master. The zero value is a master with one agent and
 // Mesos's defaults.
