@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +162,7 @@ func scriptParams(t *testing.T, mesos func() (string, error)) testscript.Params 
 			"schema":         cmdSchema,
 			"testsvc":        cmdTestsvc,
 			"sleep-ms":       cmdSleep,
+			"wait-stdout":    cmdWaitStdout,
 		},
 	}
 }
@@ -194,6 +197,34 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("GET %s: status %d, error %v, body %q", url, status, err, body)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), body, 0o644))
+}
+
+// cmdWaitStdout: wait-stdout SECONDS REGEXP PROGRAM ARGS... — run PROGRAM (like exec) again
+// and again until its stdout matches REGEXP; fails after SECONDS. For states a real cluster
+// reaches in its own time (a real agent takes seconds to start a container on a loaded host).
+func cmdWaitStdout(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 || neg {
+		ts.Fatalf("usage: wait-stdout SECONDS REGEXP PROGRAM [ARGS...]")
+	}
+	secs, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("wait-stdout: bad SECONDS %q", args[0])
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	if err != nil {
+		ts.Fatalf("wait-stdout: %v", err)
+	}
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	for {
+		_ = ts.Exec(args[2], args[3:]...)
+		if re.MatchString(ts.ReadFile("stdout")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("wait-stdout: %s did not print a match for %q within %ds", args[2], args[1], secs)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // cmdExpectExit: expect-exit CODE PROGRAM ARGS... — run PROGRAM like exec does (stdout and

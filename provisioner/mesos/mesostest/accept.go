@@ -343,6 +343,11 @@ func (m *Master) reconcileStatus(t *task) mesos.TaskStatus {
 	st := m.masterStatus(t.info.TaskID, t.agent.id, state, mesos.REASON_RECONCILIATION,
 		"Reconciliation: Latest task state")
 	st.Healthy = t.healthy
+	// The master keeps the latest status's container_status and answers with it.
+	if t.last != nil && t.last.ContainerStatus != nil {
+		cs := *t.last.ContainerStatus
+		st.ContainerStatus = &cs
+	}
 	return st
 }
 

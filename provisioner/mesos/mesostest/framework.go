@@ -208,9 +208,15 @@ func (m *Master) subscribeLocked(call *scheduler.Call, s *stream) {
 	} else {
 		id := m.newFrameworkIDLocked()
 		info.ID = &mesos.FrameworkID{Value: id}
-		fw = &framework{id: id, info: info, tasks: map[string]*task{}, registered: now}
+		// Mesos sets reregistered_time at the first subscription too (seen in
+		// TestDifferential's GET_FRAMEWORKS).
+		fw = &framework{id: id, info: info, tasks: map[string]*task{}, registered: now, reregistered: now}
 		m.frameworks[id] = fw
 		m.fwOrder = append(m.fwOrder, id)
+	}
+	// The master fills FrameworkInfo's defaults: checkpoint appears as false when unset.
+	if fw.info.Checkpoint == nil {
+		fw.info.Checkpoint = ptr(false)
 	}
 	fw.stream = s
 	fw.connected = true

@@ -201,6 +201,12 @@ func (m *Master) Start(ctx context.Context) (string, error) {
 	m.info = mesos.MasterInfo{
 		ID: m.id, IP: ipn, Port: ptr(uint32(port)), Hostname: &host, PID: &pid, Version: &ver,
 		Address: &mesos.Address{Hostname: &host, IP: &host, Port: port},
+		// As Mesos 1.12 announces them (seen in TestDifferential); its third, QUOTA_V2, is
+		// newer than mesos-go v0.0.11's protos and left out (doc.go).
+		Capabilities: []mesos.MasterInfo_Capability{
+			{Type: mesos.MasterInfo_Capability_AGENT_UPDATE},
+			{Type: mesos.MasterInfo_Capability_AGENT_DRAINING},
+		},
 	}
 	for i := 0; i < m.opt.Agents; i++ {
 		a, err := m.newAgent(ctx, i)

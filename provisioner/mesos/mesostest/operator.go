@@ -218,6 +218,7 @@ func (m *Master) getAgentsLocked() *master.Response_GetAgents {
 			AgentInfo: a.infoLocked(), Active: true, Version: mesosVersion, PID: &pid,
 			RegisteredTime: timeInfo(a.started), TotalResources: a.total.toProto(""),
 			AllocatedResources: a.used.toProto(""), OfferedResources: offered.toProto(""),
+			Deactivated: ptr(false), Capabilities: agentCapabilities(),
 		})
 	}
 	return out
@@ -248,4 +249,17 @@ func (m *Master) gate(w http.ResponseWriter, r *http.Request, path string, reply
 		return false
 	}
 	return true
+}
+
+// agentCapabilities are those a Mesos 1.12 agent announces (GET_AGENTS, TestDifferential).
+func agentCapabilities() []mesos.AgentInfo_Capability {
+	var out []mesos.AgentInfo_Capability
+	for _, t := range []mesos.AgentInfo_Capability_Type{mesos.AgentInfo_Capability_MULTI_ROLE,
+		mesos.AgentInfo_Capability_HIERARCHICAL_ROLE, mesos.AgentInfo_Capability_RESERVATION_REFINEMENT,
+		mesos.AgentInfo_Capability_RESOURCE_PROVIDER, mesos.AgentInfo_Capability_RESIZE_VOLUME,
+		mesos.AgentInfo_Capability_AGENT_OPERATION_FEEDBACK, mesos.AgentInfo_Capability_AGENT_DRAINING,
+		mesos.AgentInfo_Capability_TASK_RESOURCE_LIMITS} {
+		out = append(out, mesos.AgentInfo_Capability{Type: t})
+	}
+	return out
 }

@@ -254,7 +254,7 @@ func validateCall(c *scheduler.Call, hasType bool) string {
 			return need(false, "acknowledge")
 		}
 		if len(c.Acknowledge.UUID) != 16 {
-			return "Invalid UUID: expected 16 bytes, got " + strconv.Itoa(len(c.Acknowledge.UUID))
+			return "Not a valid UUID" // Mesos 1.12's words (TestDifferential)
 		}
 	case scheduler.Call_ACKNOWLEDGE_OPERATION_STATUS:
 		if c.AcknowledgeOperationStatus == nil {
