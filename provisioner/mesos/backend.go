@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mesospb "github.com/mesos/mesos-go/api/v1/lib"
@@ -48,6 +49,10 @@ type Backend struct {
 	// completed tasks) and has no call to delete one; a removed instance must still vanish
 	// from Observe, or a rollback would never find its environment empty.
 	removed map[string]bool
+
+	// offerEvents counts the OFFERS events this process received: the offer rounds of its
+	// ups, which the benchmarks report on a real master (that keeps no such count).
+	offerEvents atomic.Int64
 }
 
 var (

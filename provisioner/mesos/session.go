@@ -325,6 +325,7 @@ func (s *session) handle(ctx context.Context, ev *scheduler.Event) error {
 		// dropped by the master, and implicit reconciliation replays each task's latest state.
 		return s.call(ctx, &scheduler.Call{Type: scheduler.Call_RECONCILE, Reconcile: &scheduler.Call_Reconcile{}})
 	case scheduler.Event_OFFERS:
+		s.b.offerEvents.Add(1)
 		return s.handleOffers(ctx, ev.Offers.Offers)
 	case scheduler.Event_UPDATE:
 		return s.handleUpdate(ctx, ev.Update.Status)

@@ -36,6 +36,7 @@ type config struct {
 	compose     string
 	keep        bool
 	planSizes   []int
+	mesos       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -51,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.out, "out", "bench/results.md", "where to write the results")
 	fs.IntVar(&cfg.profileSize, "profile", 30, "size of the profiled up and down (0: none)")
 	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
+	fs.StringVar(&cfg.mesos, "mesos", "", "output of `go test -bench Up30Depth5` (provisioner/mesos) to report beside (make bench gives it)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
 	planSizes := fs.String("plan-sizes", "1000,2000,5000,10000", "sizes of the plan scaling check, comma-separated (\"\": none)")
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +174,18 @@ func (b *bench) run(ctx context.Context) error {
 		b.logf("removed %d leftovers of an earlier run", n)
 	}
 	b.res = &results{Date: time.Now(), Runs: b.cfg.runs, Layers: b.cfg.layers, Delay: b.cfg.delay, Seed: b.cfg.seed}
+	if b.cfg.mesos != "" {
+		f, err := os.Open(b.cfg.mesos)
+		if err != nil {
+			return err
+		}
+		runs, err := parseMesosBench(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		b.res.Mesos = mesosMarkdown(runs, "`"+filepath.Base(b.cfg.mesos)+"`")
+	}
 	b.res.Machine = describeMachine(ctx, b.envctl)
 
 	b.logf("building the test service image")

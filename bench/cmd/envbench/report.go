@@ -130,6 +130,7 @@ type results struct {
 	Profile      string // markdown
 	Failures     []string
 	PlanScale    []*planScale
+	Mesos        string // markdown of the Mesos benchmark (-mesos), "" when not given
 }
 
 func (r *results) size(n int) *sizeResult {
@@ -298,6 +299,7 @@ func (r *results) markdown() []byte {
 		}
 		w("\n")
 	}
+	b.WriteString(r.Mesos)
 	if r.Profile != "" {
 		w("## Profile\n\nOne more `up` and `down`, after the measured runs, with `docker events` streaming; ")
 		w("envctl's own times come from its plain progress lines on stderr (millisecond timestamps), the ")

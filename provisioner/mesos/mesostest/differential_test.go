@@ -42,6 +42,12 @@ var deliberateFields = map[string]string{
 	"framework.offer_constraints": "Mesos 1.12's offer constraints are newer than mesos-go v0.0.11's protos",
 	"get_tasks.unreachable_tasks": "an empty list: the real master writes [], the double omits every empty list; a reader sees none either way",
 	"get_agents.recovered_agents": "an empty list: the real master writes [], the double omits every empty list; a reader sees none either way",
+	// Lists present only while offers are outstanding: that depends on the number of agents
+	// and on timing, not on the master (both omit them when empty).
+	"framework.offers":            "present only while offers are outstanding (agents, timing)",
+	"framework.offered_resources": "present only while offers are outstanding (agents, timing)",
+	"agent.offered_resources":     "present only while offers are outstanding (agents, timing)",
+	"agent.allocated_resources":   "present only while the agent runs a task (which agent gets it is timing)",
 }
 
 // TestMain stops the real Mesos cluster mesoscluster may have started for this package.
