@@ -216,3 +216,5 @@ func waitNoContainers(t testing.TB, m *mesostest.Master) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func mesostestOptions() mesostest.Options { return mesostest.Options{Agents: 2} }

@@ -17,9 +17,13 @@ type mesosRun struct {
 	Events        float64 // OFFERS events envctl received
 	Rounds        float64 // the double's own count of offer rounds; -1 on real Mesos
 	Seconds       float64
+	Failed        string // "FAIL" or "SKIP": the run gave no figures
 }
 
-var mesosLine = regexp.MustCompile(`^BenchmarkUp30Depth5/(\w+)/(\w+)(-\d+)?\s+\d+\s+(.*)$`)
+var (
+	mesosLine = regexp.MustCompile(`^BenchmarkUp30Depth5/(\w+)/(\w+)(-\d+)?\s+\d+\s+(.*)$`)
+	mesosFail = regexp.MustCompile(`^--- (FAIL|SKIP): BenchmarkUp30Depth5/(\w+)/(\w+)`)
+)
 
 // parseMesosBench reads the benchmark's output (make bench runs it with -count 3 against
 // the double and a real cluster) and returns its runs in order.
@@ -27,6 +31,10 @@ func parseMesosBench(r io.Reader) ([]mesosRun, error) {
 	var out []mesosRun
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
+		if f := mesosFail.FindStringSubmatch(strings.TrimSpace(sc.Text())); f != nil {
+			out = append(out, mesosRun{Target: f[2], Shape: f[3], Rounds: -1, Failed: f[1]})
+			continue
+		}
 		m := mesosLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
 		if m == nil {
 			continue
@@ -93,14 +101,23 @@ func mesosMarkdown(runs []mesosRun, source string) string {
 	}
 	for _, k := range order {
 		var ev, ro, sec []float64
+		failed := 0
 		for _, r := range groups[k] {
+			if r.Failed != "" {
+				failed++
+				continue
+			}
 			ev = append(ev, r.Events)
 			if r.Rounds >= 0 {
 				ro = append(ro, r.Rounds)
 			}
 			sec = append(sec, r.Seconds)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s |\n", k.target, k.shape, len(groups[k]),
+		runs := fmt.Sprint(len(sec))
+		if failed > 0 {
+			runs += fmt.Sprintf(" (+%d failed or skipped: see the source)", failed)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", k.target, k.shape, runs,
 			medianRange(ev, "%.0f"), medianRange(ro, "%.0f"), medianRange(sec, "%.2f s"))
 	}
 	if len(order) == 0 {
