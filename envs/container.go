@@ -306,6 +306,11 @@ func parseUlimit(s string) (Ulimit, error) {
 	return Ulimit{Soft: soft, Hard: hard}, nil
 }
 
+// secretKeyRe is the rule by which a variable of an env file counts as sensitive: its name
+// looks like a secret's (the same rule as the compose importer's for variables). An env file
+// has no `sensitive` flag, and .env files are where passwords live.
+var secretKeyRe = regexp.MustCompile(`(?i)(passw|secret|token|api_?key|private_?key|credential|_pwd?$|^pwd?$|_pass$|^pass$)`)
+
 // decodeEnvFiles reads env_file: a list of dotenv files relative to the environment file,
 // merged in order (a later file wins) under env.
 func (l *loader) decodeEnvFiles(d *svcDecl, s *Service, a *hcl.Attribute) {
@@ -342,6 +347,12 @@ func (l *loader) decodeEnvFiles(d *svcDecl, s *Service, a *hcl.Attribute) {
 		}
 		for _, kv := range pairs {
 			s.envFileVars[kv.Key] = kv.Value
+			if secretKeyRe.MatchString(kv.Key) && kv.Value != "" {
+				if s.envFileSecret == nil {
+					s.envFileSecret = map[string]bool{}
+				}
+				s.envFileSecret[kv.Key] = true
+			}
 		}
 		s.EnvFiles = append(s.EnvFiles, abs)
 	}

@@ -76,7 +76,7 @@ service "debug" {
 `
 	dir := writeFiles(t, map[string]string{
 		"envctl.hcl":       src,
-		"db.env":           "A=from-file\nB=b1\nC='c # x'\n",
+		"db.env":           "A=from-file\nB=b1\nC='c # x'\nDB_PASSWORD=pw-from-env-file\n",
 		"common.env":       "# common\nB=b2\nD=d\n",
 		"init/schema.sql":  "create table t();\n",
 		"secrets/cert.pem": "CERT-BYTES\n",
@@ -123,17 +123,20 @@ service "debug" {
 		}
 	}
 	tpl := db.Template()
-	if d := cmp.Diff(map[string]string{"A": "from-env", "B": "b2", "C": "c # x", "D": "d"}, tpl.Env); d != "" {
+	if d := cmp.Diff(map[string]string{"A": "from-env", "B": "b2", "C": "c # x", "D": "d", "DB_PASSWORD": "pw-from-env-file"}, tpl.Env); d != "" {
 		t.Errorf("env with env files (-want +got)\n%s", d)
 	}
-	if d := cmp.Diff([]string{"B", "C", "D"}, tpl.FromEnvFile); d != "" {
+	if d := cmp.Diff([]string{"B", "C", "D", "DB_PASSWORD"}, tpl.FromEnvFile); d != "" {
 		t.Errorf("FromEnvFile (-want +got)\n%s", d)
+	}
+	if d := cmp.Diff([]string{"DB_PASSWORD"}, tpl.SensitiveEnv); d != "" {
+		t.Errorf("SensitiveEnv: an env file's secret-like key is sensitive (-want +got)\n%s", d)
 	}
 	rt, rd := db.Resolve(map[string]Endpoint{})
 	if rd.HasErrors() || rt.Env["D"] != "d" {
 		t.Errorf("Resolve: %v %v", rt, rd)
 	}
-	for _, s := range []string{"s3cr3t-pw", "CERT-BYTES\n", "CERT-BYTES"} {
+	for _, s := range []string{"s3cr3t-pw", "CERT-BYTES\n", "CERT-BYTES", "pw-from-env-file"} {
 		found := false
 		for _, x := range env.Sensitive {
 			found = found || x == s

@@ -450,8 +450,15 @@ func (l *loader) collectSensitive() {
 			}
 		})
 	}
-	// A secret's content is sensitive wherever it came from, a file included.
+	// A secret's content is sensitive wherever it came from, a file included; so is an env
+	// file's value whose name looks like a secret's.
 	for _, s := range l.env.Services {
+		for k := range s.envFileSecret {
+			if v := s.envFileVars[k]; !seen[v] {
+				seen[v] = true
+				l.env.Sensitive = append(l.env.Sensitive, v)
+			}
+		}
 		for _, sec := range s.Secrets {
 			for _, v := range []string{sec.Value, strings.TrimSpace(sec.Value)} {
 				if v != "" && !seen[v] {

@@ -81,9 +81,14 @@ func (s *Service) mergeEnvFiles(rt *Runtime) {
 		if _, set := rt.Env[k]; !set {
 			rt.Env[k] = v
 			rt.FromEnvFile = append(rt.FromEnvFile, k)
+			if s.envFileSecret[k] {
+				rt.SensitiveEnv = append(rt.SensitiveEnv, k)
+			}
 		}
 	}
 	sort.Strings(rt.FromEnvFile)
+	sort.Strings(rt.SensitiveEnv)
+	rt.SensitiveEnv = compactStrings(rt.SensitiveEnv)
 }
 
 // Template is Resolve without addresses: every service reference is rendered as its source

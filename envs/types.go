@@ -186,9 +186,10 @@ type Service struct {
 	// merged under Env by Resolve and Template.
 	EnvFiles []string
 
-	envFileVars map[string]string
-	rt          *runtimeExprs
-	buildRange  hcl.Range
+	envFileVars   map[string]string
+	envFileSecret map[string]bool // env file keys that look like secrets (see secretKeyRe)
+	rt            *runtimeExprs
+	buildRange    hcl.Range
 }
 
 // Build describes an image built from a local context.
