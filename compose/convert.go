@@ -197,6 +197,8 @@ type converter struct {
 
 	origins   map[*yaml.Node]*origin
 	nfiles    int
+	pairCache map[*yaml.Node][]pair
+	nesting   int // of ${...:-${...}} being interpolated
 	extFiles  map[string]*yaml.Node
 	dotenv    map[string]string
 	hasDotenv bool

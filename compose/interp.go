@@ -409,6 +409,10 @@ func (c *converter) parseRef(n *yaml.Node, svc string, r *ref) (*vref, error) {
 // interpolate converts a Compose string that envctl evaluates (image, command, env values,
 // labels, build args, healthcheck tests) into a template with variable references.
 func (c *converter) interpolate(n *yaml.Node, svc, s string) (tmpl, error) {
+	if err := c.enter(n); err != nil {
+		return nil, err
+	}
+	defer func() { c.nesting-- }()
 	segs, err := splitInterp(s)
 	if err != nil {
 		return nil, c.errAt(n, "%v", err)
@@ -454,6 +458,10 @@ func (c *converter) static(n *yaml.Node, svc, what string) (string, error) {
 }
 
 func (c *converter) staticString(n *yaml.Node, svc, what, s string) (string, error) {
+	if err := c.enter(n); err != nil {
+		return "", err
+	}
+	defer func() { c.nesting-- }()
 	segs, err := splitInterp(s)
 	if err != nil {
 		return "", c.errAt(n, "%s: %v", what, err)
@@ -506,4 +514,17 @@ func (c *converter) staticString(n *yaml.Node, svc, what, s string) (string, err
 		b.WriteString(c.evalFixed(vr, *v.fixed, v.fixedSet))
 	}
 	return b.String(), nil
+}
+
+// maxNesting bounds ${A:-${B:-...}} defaults inside defaults; real files nest two or three.
+const maxNesting = 16
+
+// enter counts one level of nested interpolation.
+func (c *converter) enter(n *yaml.Node) error {
+	c.nesting++
+	if c.nesting > maxNesting {
+		c.nesting--
+		return c.errAt(n, "interpolation: defaults nest more than %d deep", maxNesting)
+	}
+	return nil
 }

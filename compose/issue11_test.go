@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -430,5 +431,27 @@ func TestIncludeConflict(t *testing.T) {
 	_, err := Convert(filepath.Join(dir, "compose.yml"), []byte(src), Options{ReadFile: os.ReadFile})
 	if err == nil || !strings.Contains(err.Error(), "db.yml:2:3: service db of the included db.yml is also defined by the including file") {
 		t.Errorf("got %v, want the conflict named", err)
+	}
+}
+
+// TestHostile: merge keys fanning out through aliases (3^19 merges without sharing) convert
+// at once, and defaults nested past any real file's depth are an error, not a long run.
+func TestHostile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x0: &a0 {k0: 1}\n")
+	for i := 1; i < 19; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d {<<: [*a%d, *a%d, *a%d], k%d: 1}\n", i, i, i-1, i-1, i-1, i)
+	}
+	b.WriteString("services:\n  a:\n    image: x\n    labels: *a18\n")
+	res, err := Convert("c.yml", []byte(b.String()), Options{})
+	if err != nil {
+		t.Fatalf("fan-out: %v", err)
+	}
+	if !strings.Contains(string(res.HCL), "k18") || !strings.Contains(string(res.HCL), "k0") {
+		t.Errorf("fan-out: labels k0..k18 missing:\n%s", res.HCL)
+	}
+	nest := "services:\n  a:\n    image: \"" + strings.Repeat("${A:-", 40) + "x" + strings.Repeat("}", 40) + "\"\n"
+	if _, err := Convert("c.yml", []byte(nest), Options{}); err == nil || !strings.Contains(err.Error(), "c.yml:3:12: interpolation: defaults nest more than 16 deep") {
+		t.Errorf("nested defaults: got %v, want the depth error", err)
 	}
 }

@@ -34,7 +34,7 @@ var yamlLineRe = regexp.MustCompile(`line (\d+): `)
 // parseError turns a yaml.v3 error into an Error with the line of the problem.
 func parseError(file string, src []byte, err error) *Error {
 	msg, line := splitYAMLError(err)
-	if l := problemLine(src, msg); l > 0 {
+	if l := problemLine(src, msg, line); l > 0 {
 		line = l
 	}
 	return &Error{File: file, Line: line, Message: "YAML does not parse: " + msg}
@@ -51,21 +51,33 @@ func splitYAMLError(err error) (string, int) {
 	return msg, line
 }
 
-// maxProbeLines bounds problemLine's quadratic search; compose files are far smaller.
-const maxProbeLines = 3000
+// maxProbeLines and maxProbeBytes bound problemLine's quadratic search; compose files are
+// far smaller, and a file past them gets yaml.v3's own line.
+const (
+	maxProbeLines = 3000
+	maxProbeBytes = 8 << 20
+)
 
 // problemLine finds the first line at which the document fails with msg, by parsing ever
 // longer prefixes. yaml.v3 reports some errors at the line where the enclosing mapping or
 // list starts ("line 1: did not find expected key" for a bad indent on line 40), which sends
-// the user to the wrong place. 0 when not found.
-func problemLine(src []byte, msg string) int {
+// the user to the wrong place. The search starts at the line yaml.v3 named, since the problem
+// is never before it. 0 when not found.
+func problemLine(src []byte, msg string, from int) int {
 	lines := strings.SplitAfter(string(src), "\n")
 	if len(lines) > maxProbeLines {
 		return 0
 	}
 	var prefix strings.Builder
+	parsed := 0
 	for i, l := range lines {
 		prefix.WriteString(l)
+		if i+1 < from {
+			continue
+		}
+		if parsed += prefix.Len(); parsed > maxProbeBytes {
+			return 0
+		}
 		var n yaml.Node
 		if err := yaml.Unmarshal([]byte(prefix.String()), &n); err != nil {
 			if m, _ := splitYAMLError(err); m == msg {
@@ -121,6 +133,22 @@ func (c *converter) pairs(n *yaml.Node) ([]pair, error) {
 
 func (c *converter) pairsDepth(n *yaml.Node, depth int) ([]pair, error) {
 	n = resolve(n)
+	// Merge sources are shared through aliases: without the cache, a chain of mappings each
+	// merging the previous one three times costs 3^depth (a "billion laughs" file).
+	if ps, ok := c.pairCache[n]; ok {
+		return ps, nil
+	}
+	ps, err := c.pairsUncached(n, depth)
+	if err == nil {
+		if c.pairCache == nil {
+			c.pairCache = map[*yaml.Node][]pair{}
+		}
+		c.pairCache[n] = ps
+	}
+	return ps, err
+}
+
+func (c *converter) pairsUncached(n *yaml.Node, depth int) ([]pair, error) {
 	if depth > 20 {
 		return nil, c.errAt(n, "merge keys nest too deeply")
 	}
