@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/docker/client"
+
 	"github.com/envctl/envctl/internal/testimage"
 )
 
@@ -149,6 +151,7 @@ type bench struct {
 	net     string // the raw bound's network
 	compose *composeTool
 	res     *results
+	api     *client.Client // the engine limit's bare client
 }
 
 // commandTimeout bounds every measured command: a 60-service up takes seconds; a hang must
@@ -187,6 +190,10 @@ func (b *bench) run(ctx context.Context) error {
 		b.res.Mesos = mesosMarkdown(runs, "`"+filepath.Base(b.cfg.mesos)+"`")
 	}
 	b.res.Machine = describeMachine(ctx, b.envctl)
+	if b.api, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err != nil {
+		return err
+	}
+	defer b.api.Close()
 
 	b.logf("building the test service image")
 	if b.image, err = testimage.Testsvc(ctx); err != nil {
@@ -302,6 +309,12 @@ func (b *bench) round(ctx context.Context, r int, boundEnv *Layout) error {
 		if composeFirst {
 			b.composeUpDown(ctx, s)
 		}
+		// The engine's limit alternates with envctl too: first in odd rounds, last in even.
+		if r%2 == 1 {
+			if err := b.limit(ctx, r, s); err != nil {
+				return err
+			}
+		}
 		if _, err := b.upDown(ctx, s.Layout, &s.Up, &s.Down); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -312,10 +325,32 @@ func (b *bench) round(ctx context.Context, r int, boundEnv *Layout) error {
 		if b.compose != nil && !composeFirst {
 			b.composeUpDown(ctx, s)
 		}
+		if r%2 == 0 {
+			if err := b.limit(ctx, r, s); err != nil {
+				return err
+			}
+		}
 		b.logf("round %d/%d: %d services: up %s (CPU %s, RSS %s), down %s", r, b.cfg.runs, len(s.Layout.Services),
 			ms(s.Up[len(s.Up)-1].Wall), ms(s.Up[len(s.Up)-1].CPU), mib(s.Up[len(s.Up)-1].MaxRSS), ms(s.Down[len(s.Down)-1].Wall))
 	}
 	return ctx.Err()
+}
+
+// limit measures the engine's limit for s's number of containers (see engineLimit); a
+// failure is recorded, not fatal, unless the run was interrupted.
+func (b *bench) limit(ctx context.Context, r int, s *sizeResult) error {
+	n := len(s.Layout.Services)
+	lim, err := measureLimit(ctx, b.api, b.image, b.cfg.delay, fmt.Sprintf("%slimit-%d-%d-%d", envPrefix, os.Getpid(), n, r), n)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b.fail("engine limit, %d containers, run %d: %v", n, r, err)
+		return nil
+	}
+	s.Limit = append(s.Limit, lim)
+	b.logf("round %d/%d: %d services: engine limit: up %s, removal %s", r, b.cfg.runs, n, ms(lim.Up), ms(lim.Removal))
+	return nil
 }
 
 func (b *bench) fail(format string, a ...any) {

@@ -58,11 +58,11 @@ func TestGoals(t *testing.T) {
 		want []string // verdicts, in goal order
 	}{
 		{"all met", fakeResults(t, 3250*ms, 1500*ms, 13*s, s, 60e6),
-			[]string{"**met**", "**met**", "**met**", "**met**", "**met**"}},
+			[]string{"not measured", "not measured", "**met**", "**met**", "**met**", "**met**", "**met**"}},
 		{"all just missed", fakeResults(t, 3251*ms, 1501*ms, 13*s, s+ms, 60e6+1),
-			[]string{"**not met**", "**not met**", "**not met**", "**not met**", "**not met**"}},
+			[]string{"not measured", "not measured", "**not met**", "**not met**", "**not met**", "**not met**", "**not met**"}},
 		{"no compose", fakeResults(t, 3*s, s, 0, s, 20e6),
-			[]string{"**met**", "not measured", "**met**", "**met**", "**met**"}},
+			[]string{"not measured", "not measured", "**met**", "not measured", "**met**", "**met**", "**met**"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestMarkdownSaysComposeIsMissing(t *testing.T) {
 	r := fakeResults(t, 3*time.Second, time.Second, 0, time.Second, 20e6)
 	r.ComposeNotes = []string{"`docker-compose`: Compose v1.29.2 (v1: no `up --wait`, not measured)"}
 	md := string(r.markdown())
-	for _, want := range []string{"Compose v2 not available", "| 30 | 5 | 2500 ms | 3000 ms (3000–3000 ms) | 1.20× |", "v1.29.2"} {
+	for _, want := range []string{"Compose v2 not available", "| 30 | 5 | 3000 ms (3000–3000 ms) | **n/a** | 2500 ms | 1.20× |", "v1.29.2"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
 		}
@@ -112,5 +112,29 @@ func TestPlanLinear(t *testing.T) {
 	}
 	if _, ok := planLinear(nil); ok {
 		t.Error("planLinear(nil) is met, want not measured")
+	}
+}
+
+// The issue-12 goals compare with the engine's limit measured in the same run: up within 1.05×
+// of the engine's up, down within 1.1× of its removal.
+func TestEngineLimitGoals(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		up, down time.Duration
+		want     []string
+	}{
+		{2100 * ms, 1100 * ms, []string{"**met**", "**met**"}},
+		{2101 * ms, 1101 * ms, []string{"**not met**", "**not met**"}},
+	} {
+		r := fakeResults(t, tt.up, tt.down, 0, time.Second, 20e6)
+		r.Sizes[0].Limit = []engineLimit{{Up: 2000 * ms, Removal: 1000 * ms}}
+		g := r.goals()
+		if got := []string{g[0].Verdict, g[1].Verdict}; !cmp.Equal(got, tt.want) {
+			t.Errorf("up %s, down %s: verdicts %v, want %v (%+v)", tt.up, tt.down, got, tt.want, g[:2])
+		}
+		md := string(r.markdown())
+		if want := "| 30 | 2000 ms (2000–2000 ms) | 1000 ms (1000–1000 ms) |"; !strings.Contains(md, want) {
+			t.Errorf("results.md lacks %q:\n%s", want, md)
+		}
 	}
 }
