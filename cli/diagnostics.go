@@ -57,6 +57,9 @@ func writeDiagnostics(ctx context.Context, dir string, b provisioner.Backend, en
 			fmt.Fprintf(&probes, "%s #%d %s: %s\n", p.At.UTC().Format("15:04:05.000"), p.Attempt, status, p.Detail)
 		}
 		state := fmt.Sprintf("phase: %s\naction: %s (%s)\n", s.Phase, s.Action, s.Cause)
+		if s.StartPath != "" {
+			state += "start: " + s.StartPath + "\n"
+		}
 		if s.SkippedBy != "" {
 			state += "skipped because " + s.SkippedBy + " failed\n"
 		}

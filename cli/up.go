@@ -34,6 +34,10 @@ func upFlags(defaultTTL time.Duration) []urfave.Flag {
 		&urfave.DurationFlag{Name: "ttl", Value: defaultTTL, Usage: "after this the environment counts as expired and any envctl may remove it (0: never; default: the file's environment.ttl, else this)"},
 		&urfave.DurationFlag{Name: "grace", Value: defaultGrace, Usage: "how long a service being removed gets to stop before it is killed"},
 		&urfave.StringFlag{Name: "diagnostics", Usage: "on failure, write each service's logs, inspect output and probe history, and the plan, under this directory"},
+		// Hidden: a switch for measuring and for a way out, not a setting users need. Off,
+		// every container is created only once its dependencies are ready (the old path).
+		&urfave.BoolFlag{Name: "create-ahead", Value: true, Hidden: true, EnvVars: []string{"ENVCTL_CREATE_AHEAD"},
+			Usage: "create containers while their dependencies get ready (Docker)"},
 		outputFlag(),
 	)
 }
@@ -194,7 +198,7 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 	in.sayThrough(progress.note)
 	opts := provisioner.Options{
 		Parallel: set.parallel, Grace: set.grace, Rollback: set.rollback,
-		CleanupCtx: cleanup, Events: progress.event,
+		CleanupCtx: cleanup, Events: progress.event, NoCreateAhead: !c.Bool("create-ahead"),
 	}
 	if dir := c.String("diagnostics"); dir != "" {
 		opts.BeforeRollback = func(ctx context.Context, res *provisioner.Result) {

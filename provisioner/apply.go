@@ -62,6 +62,9 @@ type Options struct {
 	Events func(Event)
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// NoCreateAhead turns off creating instances ahead of their dependencies on a backend that
+	// can (AheadCreator): every instance is then created when its dependencies are ready.
+	NoCreateAhead bool
 	// BeforeRollback, if set, is called when the run failed, before anything is removed: the
 	// last moment the failed instances, their logs and their state can be read (the CLI's
 	// --diagnostics writes them then).
@@ -94,6 +97,10 @@ type ServiceResult struct {
 	Probes      []ProbeResult // the probe history, oldest first (at most maxProbeHistory, the latest)
 	Err         error         // for a failed service: why
 	SkippedBy   string        // for a skipped service: the failed dependency at the root
+	// StartPath says how its instance came to run when that was not the plain create and
+	// start: "created ahead" (created while its dependencies got ready, started once they
+	// were), or why a created-ahead instance was not used.
+	StartPath string
 }
 
 // Result is the outcome of an Apply.
@@ -152,10 +159,36 @@ type applier struct {
 
 	emitMu *sync.Mutex // Events is called one at a time, so displays need no lock of their own
 
-	mu        sync.Mutex // guards endpoints, created, failures
+	mu        sync.Mutex // guards endpoints, created, failures, ahead's claimed
 	endpoints map[string]envs.Endpoint
 	created   []Instance
 	failures  []error
+
+	ahead     map[string]*ahead // by service; written before the walk, read-only after
+	aheadSem  chan struct{}
+	aheadDone sync.WaitGroup
+	started   map[string]*startedSignal // by service, for createAhead's timing
+}
+
+// startedSignal is closed once a service's instance runs (started or kept).
+type startedSignal struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (a *applier) markStarted(name string) {
+	if s := a.started[name]; s != nil {
+		s.once.Do(func() { close(s.ch) })
+	}
+}
+
+// ahead is one service's instance being created ahead of its dependencies (AheadCreator).
+type ahead struct {
+	done    chan struct{}            // closed when the create returned
+	inst    Instance                 // has an ID once created
+	err     error                    // the create's
+	deps    map[string]envs.Endpoint // the dependencies' endpoints its spec was resolved with
+	claimed bool                     // started or removed (guarded by applier.mu)
 }
 
 func (a *applier) emit(ev Event) {
@@ -189,6 +222,9 @@ func (a *applier) run(ctx context.Context) {
 		}
 	}
 
+	if len(a.failures) == 0 {
+		a.createAhead(runCtx)
+	}
 	g := a.t.Env.Graph()
 	for _, s := range a.t.Env.Services {
 		if len(s.Deps) > 0 {
@@ -224,6 +260,10 @@ func (a *applier) run(ctx context.Context) {
 			return err
 		})
 	}
+	// Creates ahead that the walk never claimed (a dependency failed, Ctrl-C) must finish
+	// before anything is rolled back, or a container landing after the rollback would leak.
+	stop()
+	a.aheadDone.Wait()
 	a.res.CriticalPath = criticalPath(a.t.Env, a.res)
 
 	interrupted := ctx.Err() != nil
@@ -242,6 +282,8 @@ func (a *applier) run(ctx context.Context) {
 	}
 	if a.res.Err != nil && a.opt.Rollback {
 		a.rollback()
+	} else {
+		a.removeUnclaimed()
 	}
 }
 
@@ -271,6 +313,7 @@ func (a *applier) service(ctx context.Context, name string) error {
 
 	var inst Instance
 	if st.Action == ActionKeep {
+		a.markStarted(name)
 		inst = st.Old[0]
 		if !once {
 			if err := WaitReady(ctx, a.b, inst, ReadySpecOf(s.Ready), false, report); err != nil {
@@ -285,11 +328,15 @@ func (a *applier) service(ctx context.Context, name string) error {
 	}
 
 	a.emit(Event{Service: name, Phase: PhaseCreating, Detail: st.Cause})
-	inst, err := a.create(ctx, s, st)
+	inst, used, err := a.startAhead(ctx, sr, s)
+	if !used && err == nil {
+		inst, err = a.create(ctx, s, st)
+	}
 	if err != nil {
 		return a.serviceFailed(ctx, sr, err)
 	}
 	sr.Instance = inst
+	a.markStarted(name)
 	a.emit(Event{Service: name, Phase: PhaseProbing, Detail: "started"})
 	if err := WaitReady(ctx, a.b, inst, ReadySpecOf(s.Ready), once, report); err != nil {
 		return a.serviceFailed(ctx, sr, err)
@@ -337,6 +384,190 @@ func (a *applier) create(ctx context.Context, s *envs.Service, st *Step) (Instan
 		return inst, fmt.Errorf("start: %w", err)
 	}
 	return inst, nil
+}
+
+// createAhead starts creating, in the background, the instance of every service to be
+// created whose dependencies are not ready yet, when the backend's addresses are static
+// (AheadCreator). A service that cannot be resolved now is simply created later, as usual.
+// The creates have a Parallel bound of their own, so that they never hold up a service whose
+// dependencies are ready.
+func (a *applier) createAhead(ctx context.Context) {
+	ac, ok := a.b.(AheadCreator)
+	if !ok || a.opt.NoCreateAhead {
+		return
+	}
+	a.ahead = map[string]*ahead{}
+	a.aheadSem = make(chan struct{}, max(a.opt.Parallel, 1))
+	a.started = map[string]*startedSignal{}
+	for _, s := range a.t.Env.Services {
+		a.started[s.Name] = &startedSignal{ch: make(chan struct{})}
+	}
+	// Dependency order (the plan's), so that the first layers' creates come first.
+	for _, st := range a.plan.Steps {
+		s := a.t.Env.Service(st.Service)
+		if st.Action != ActionCreate || s == nil || len(s.Deps) == 0 {
+			continue
+		}
+		deps := make(map[string]envs.Endpoint, len(s.Deps))
+		for _, d := range s.Deps {
+			ds := a.t.Env.Service(d.Name)
+			if ds == nil {
+				break
+			}
+			ports := make([]Port, 0, len(ds.Ports))
+			for _, p := range ds.Ports {
+				ports = append(ports, Port{Name: p.Name, Port: p.Port})
+			}
+			deps[d.Name] = ac.StaticEndpoint(a.t.Env.Name, d.Name, ports)
+		}
+		if len(deps) != len(s.Deps) {
+			continue
+		}
+		spec, err := a.t.Spec(s, deps)
+		if err != nil {
+			continue // reported when the service is reached, with its dependencies' real values
+		}
+		ah := &ahead{done: make(chan struct{}), deps: deps}
+		a.ahead[s.Name] = ah
+		a.aheadDone.Add(1)
+		go func() {
+			defer a.aheadDone.Done()
+			defer close(ah.done)
+			// Not before its dependencies run: until then the engine's work on them is
+			// the critical path, and a create ahead would only compete with it (measured:
+			// a whole environment's creates at once held up the first layer's starts). Once
+			// they run, the engine is idle while they get ready, and that is when this
+			// create happens.
+			for _, d := range s.Deps {
+				select {
+				case <-a.started[d.Name].ch:
+				case <-ctx.Done():
+					ah.err = ctx.Err()
+					return
+				}
+			}
+			select {
+			case a.aheadSem <- struct{}{}:
+			case <-ctx.Done():
+				ah.err = ctx.Err()
+				return
+			}
+			defer func() { <-a.aheadSem }()
+			ah.inst, ah.err = ac.Create(ctx, spec)
+			if ah.inst.ID != "" {
+				// Not counted in Created (instances this run started) until it starts.
+				a.mu.Lock()
+				a.created = append(a.created, ah.inst)
+				a.mu.Unlock()
+			}
+		}()
+	}
+}
+
+// startAhead starts the instance created ahead for s, now that its dependencies are ready.
+// used is false when there is none to use: it was not created (the create failed: the usual
+// path will say why), or a dependency's real endpoint differs from the static one its spec
+// was resolved with (then it is removed); the caller then creates the instance as usual.
+func (a *applier) startAhead(ctx context.Context, sr *ServiceResult, s *envs.Service) (inst Instance, used bool, err error) {
+	ah := a.ahead[s.Name]
+	if ah == nil {
+		return Instance{}, false, nil
+	}
+	select {
+	case <-ah.done:
+	case <-ctx.Done():
+		return Instance{}, false, ctx.Err()
+	}
+	if ah.err != nil || ah.inst.ID == "" {
+		sr.StartPath = "created when ready: the create ahead failed"
+		if ah.inst.ID != "" {
+			a.discardAhead(ctx, ah)
+		}
+		return Instance{}, false, nil
+	}
+	a.mu.Lock()
+	var changed string
+	for name, want := range ah.deps {
+		if !sameEndpoint(a.endpoints[name], want) {
+			changed = name
+			break
+		}
+	}
+	a.mu.Unlock()
+	if changed != "" {
+		sr.StartPath = "created when ready: " + changed + "'s address is not the one it was created with"
+		if err := a.discardAhead(ctx, ah); err != nil {
+			return Instance{}, false, fmt.Errorf("remove the instance created ahead: %w", err)
+		}
+		return Instance{}, false, nil
+	}
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Instance{}, false, ctx.Err()
+	}
+	defer func() { <-a.sem }()
+	sr.StartPath = "created ahead"
+	a.mu.Lock()
+	ah.claimed = true
+	a.res.Created++
+	a.mu.Unlock()
+	inst, err = a.b.(AheadCreator).StartCreated(ctx, ah.inst)
+	if err != nil {
+		return ah.inst, true, fmt.Errorf("start: %w", err)
+	}
+	return inst, true, nil
+}
+
+func sameEndpoint(a, b envs.Endpoint) bool {
+	if a.Host != b.Host || len(a.Ports) != len(b.Ports) {
+		return false
+	}
+	for k, v := range a.Ports {
+		if w, ok := b.Ports[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// removeUnclaimed removes the instances created ahead for services the run never reached
+// (a dependency failed, or Ctrl-C) when there is no rollback: they never ran, and without
+// this they would stay behind as created-but-never-started containers.
+func (a *applier) removeUnclaimed() {
+	if len(a.ahead) == 0 {
+		return
+	}
+	ctx := a.opt.CleanupCtx
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+	}
+	for _, ah := range a.ahead {
+		if !ah.claimed && ah.inst.ID != "" {
+			_ = a.discardAhead(ctx, ah)
+		}
+	}
+}
+
+// discardAhead removes an instance created ahead that will not be started, and forgets it.
+func (a *applier) discardAhead(ctx context.Context, ah *ahead) error {
+	a.mu.Lock()
+	ah.claimed = true
+	a.mu.Unlock()
+	if err := a.b.Remove(ctx, ah.inst); err != nil {
+		return err // still in created: a rollback tries again
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, c := range a.created {
+		if c.ID == ah.inst.ID {
+			a.created = append(a.created[:i], a.created[i+1:]...)
+			break
+		}
+	}
+	return nil
 }
 
 func (a *applier) ready(name string, inst Instance) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/envctl/envctl/envs"
 )
 
 // Backend runs service instances on one kind of infrastructure. Implementations are safe for
@@ -269,4 +271,21 @@ type InteractiveExecer interface {
 // returning it as it runs again (envctl restart).
 type Restarter interface {
 	Restart(ctx context.Context, inst Instance, grace time.Duration) (Instance, error)
+}
+
+// AheadCreator is a backend whose instances' addresses are static: known before the instance
+// exists (Docker: the service's alias on the environment's network and its container ports).
+// A service's whole configuration is then known while its dependencies are still getting
+// ready, so Apply creates its instance ahead of time and, once they are ready, only starts it:
+// the engine's create work (container, mounts, network endpoint) leaves the critical path.
+// The service's process still starts only after its dependencies are ready.
+type AheadCreator interface {
+	// StaticEndpoint is the endpoint an instance of service, with these ports, will have once
+	// running: what its dependents' references resolve to.
+	StaticEndpoint(env, service string, ports []Port) envs.Endpoint
+	// Create creates spec's instance without starting it. On an error nothing is left,
+	// except an instance it returns with an ID, which the caller must remove.
+	Create(ctx context.Context, spec Spec) (Instance, error)
+	// StartCreated starts an instance that Create returned, and returns it as running.
+	StartCreated(ctx context.Context, inst Instance) (Instance, error)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/envctl/envctl/envs"
 	"github.com/envctl/envctl/provisioner"
 )
 
@@ -182,6 +183,17 @@ func (b *Backend) resolve(ctx context.Context, inst provisioner.Instance) (id st
 // TestConcurrentStartsGetDistinctPorts repeats the check on every test run (DKT_ROUNDS and
 // DKT_PARALLEL scale it), so an engine that regresses (28.0-28.2) fails it.
 func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner.Instance, error) {
+	created, err := b.Create(ctx, spec)
+	if err != nil {
+		return provisioner.Instance{}, err
+	}
+	return b.StartCreated(ctx, created)
+}
+
+// Create creates spec's container, <env>-<service>, on env's network (created if needed)
+// without starting it (provisioner.AheadCreator). The instance it returns has the container's
+// ID and name, its environment and service, and is in the Created state.
+func (b *Backend) Create(ctx context.Context, spec provisioner.Spec) (provisioner.Instance, error) {
 	if spec.Env == "" {
 		return provisioner.Instance{}, fmt.Errorf("start %q: %w", spec.Service, errNoEnv)
 	}
@@ -229,12 +241,9 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		}
 		return provisioner.Instance{}, fmt.Errorf("start %s: create container %q: %w", spec.Service, name, err)
 	}
-	err = b.copyIn(ctx, created.ID, spec)
-	var inst provisioner.Instance
-	if err == nil {
-		inst, err = b.startCreated(ctx, created.ID)
-	}
-	if err != nil {
+	// Files copied in (bind mounts carried as copies) belong to the creation: a container
+	// created ahead must be complete before its start, which is then all that remains.
+	if err := b.copyIn(ctx, created.ID, spec); err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
 		if rerr := b.api.ContainerRemove(cctx, created.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
@@ -242,7 +251,40 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		}
 		return provisioner.Instance{}, fmt.Errorf("start %s: container %q: %w", spec.Service, name, err)
 	}
-	return b.endpoints(ctx, inst), nil
+	return provisioner.Instance{
+		ID: created.ID, Name: name, Env: spec.Env, Service: spec.Service, Labels: labels,
+		State: provisioner.StateCreated, Host: spec.Service,
+	}, nil
+}
+
+// StartCreated starts a container Create made and returns it as the engine reports it once
+// running: with its real published ports and its address on the network. A container that
+// fails to start is removed again.
+func (b *Backend) StartCreated(ctx context.Context, inst provisioner.Instance) (provisioner.Instance, error) {
+	started, err := b.startCreated(ctx, inst.ID)
+	if err != nil {
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := b.api.ContainerRemove(cctx, inst.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
+			err = errors.Join(err, fmt.Errorf("remove the failed container %q: %w", inst.Name, rerr))
+		}
+		return provisioner.Instance{}, fmt.Errorf("start %s: container %q: %w", inst.Service, inst.Name, err)
+	}
+	return b.endpoints(ctx, started), nil
+}
+
+// StaticEndpoint is the endpoint of service's container once running: its alias on the
+// environment's network and its container ports, both fixed by the file
+// (provisioner.AheadCreator).
+func (b *Backend) StaticEndpoint(env, service string, ports []provisioner.Port) envs.Endpoint {
+	ep := envs.Endpoint{Host: service}
+	if len(ports) > 0 {
+		ep.Ports = make(map[string]int, len(ports))
+		for _, p := range ports {
+			ep.Ports[p.Name] = p.Port
+		}
+	}
+	return ep
 }
 
 // startCreated starts the created container id and reads it back.
