@@ -39,6 +39,10 @@ var secretSchema = &hcl.BodySchema{
 // than this (a node_modules, a data dump) is better built into the image.
 const MaxCopySize = 64 << 20
 
+// MaxCopyEntries bounds the files and directories one bind mount copies: walking and hashing
+// a huge tree at every load would make every command slow.
+const MaxCopyEntries = 10000
+
 // MaxEnvFileSize bounds one env file.
 const MaxEnvFileSize = 1 << 20
 
@@ -558,7 +562,11 @@ func digestTree(root string, limit int64) (string, error) {
 	}
 	h := sha256.New()
 	var total int64
+	entries := 0
 	add := func(p string, info fs.FileInfo) error {
+		if entries++; entries > MaxCopyEntries {
+			return fmt.Errorf("more than %d files and directories to copy; mount a smaller directory or build it into the image", MaxCopyEntries)
+		}
 		rel, _ := filepath.Rel(root, p)
 		fmt.Fprintf(h, "%s\x00%o\x00", filepath.ToSlash(rel), info.Mode())
 		switch {

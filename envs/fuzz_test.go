@@ -33,6 +33,9 @@ func FuzzLoad(f *testing.F) {
 		"service \"a\" {\n  build {\n    context = \"../../../..\"\n    args = { A = 1 }\n  }\n}\n",
 		"service \"a\" {\n  image = \"x\"\n  env = { for k in [\"a\", \"b\"] : upper(k) => k }\n  command = [x.y, self, var, local, environment.nope, service]\n}\n",
 		"x = <<EOT\n}\nservice \"a\" {\nEOT\nservice \"b\" {\n  image = \"x\"\n}\n",
+		// Issue 11's settings.
+		"service \"a\" {\n  image = \"x\"\n  user = \"1:1\"\n  working_dir = \"/w\"\n  hostname = \"h\"\n  aliases = [\"b\"]\n  profiles = [\"p\"]\n  init = true\n  read_only = false\n  shm_size = \"1MiB\"\n  cap_add = [\"NET_ADMIN\"]\n  cap_drop = [\"ALL\"]\n  extra_hosts = { \"h.x\" = \"10.0.0.1\" }\n  ulimits = { nofile = \"1:2\" }\n  stop_signal = \"INT\"\n  stop_grace_period = \"1s\"\n  env_file = [\"/dev/null\"]\n  mount {\n    type = \"tmpfs\"\n    target = \"/t\"\n    size = 1024\n  }\n  mount {\n    type = \"volume\"\n    source = \"v\"\n    target = \"/v\"\n  }\n  secret \"s\" {\n    value = \"x\"\n    mode = \"0400\"\n  }\n}\n",
+		"service \"a\" {\n  image = \"x\"\n  mount {\n    type = \"bind\"\n    source = \"/dev\"\n    target = \"/\"\n  }\n  secret \"s\" {\n    file = \"/dev/zero\"\n  }\n  ulimits = { nofile = \"2:1\", x = 1 }\n  env_file = \"/etc\"\n  read_only = true\n}\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
