@@ -113,10 +113,30 @@ func StopCluster(scripts, d string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s/stop: %v: %s", scripts, err, out)
 	}
+	// The stop script ends the master and the agents, but an executor whose agent is gone
+	// lives on (it waits up to 15 min for the agent to recover), holding ~200 MB: every
+	// process of this cluster, found by its work folder under d, ends here too.
+	procs = append(procs, clusterProcesses(d)...)
 	for _, pid := range procs {
-		if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil {
-			return fmt.Errorf("process %d of the Mesos cluster in %s still runs after stop", pid, d)
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Signal(syscall.SIGKILL)
 		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var alive []int
+		for _, pid := range append(procs, clusterProcesses(d)...) {
+			if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil && !zombie(pid) {
+				alive = append(alive, pid)
+			}
+		}
+		if len(alive) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v of the Mesos cluster in %s still run after stop", alive, d)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if left := Containers(d); len(left) > 0 {
 		return fmt.Errorf("containers of the Mesos agents left after stop: %v", left)
@@ -228,4 +248,39 @@ func Containers(d string) []string {
 		}
 	}
 	return left
+}
+
+// clusterProcesses are the processes whose command line names a folder under d (the
+// cluster's master, agents and executors, which get their sandboxes there).
+func clusterProcesses(d string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	self := os.Getpid()
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmd), d+string(filepath.Separator)) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// zombie tells whether pid has exited and only waits to be reaped by its parent.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] == 'Z'
+	}
+	return false
 }

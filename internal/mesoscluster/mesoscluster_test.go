@@ -2,6 +2,7 @@ package mesoscluster
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -58,5 +59,24 @@ func TestSkipWithoutMesos(t *testing.T) {
 	})
 	if !ok {
 		t.Error("inner test failed")
+	}
+}
+
+// TestClusterProcesses: a process whose command line names a folder under the cluster's
+// MESOS_DIR is the cluster's (its executors get their sandbox there); one naming a sibling
+// folder with a longer name is not.
+func TestClusterProcesses(t *testing.T) {
+	d := t.TempDir()
+	mine := exec.Command("sh", "-c", "sleep 30", filepath.Join(d, "agent1", "x"))
+	other := exec.Command("sh", "-c", "sleep 30", d+"-other/agent1")
+	for _, c := range []*exec.Cmd{mine, other} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { c.Process.Kill(); c.Wait() }()
+	}
+	got := clusterProcesses(d)
+	if len(got) != 1 || got[0] != mine.Process.Pid {
+		t.Errorf("clusterProcesses = %v, want [%d] (not %d)", got, mine.Process.Pid, other.Process.Pid)
 	}
 }
