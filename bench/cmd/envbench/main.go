@@ -39,6 +39,7 @@ type config struct {
 	keep        bool
 	planSizes   []int
 	mesos       string
+	aheadOff    int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
 	fs.StringVar(&cfg.mesos, "mesos", "", "output of `go test -bench Up30Depth5` (provisioner/mesos) to report beside (make bench gives it)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
+	fs.IntVar(&cfg.aheadOff, "ahead-off", 30, "also measure this size with create-ahead off (envctl up --create-ahead=false; 0: none)")
 	planSizes := fs.String("plan-sizes", "1000,2000,5000,10000", "sizes of the plan scaling check, comma-separated (\"\": none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -325,6 +327,19 @@ func (b *bench) round(ctx context.Context, r int, boundEnv *Layout) error {
 		if b.compose != nil && !composeFirst {
 			b.composeUpDown(ctx, s)
 		}
+		if len(s.Layout.Services) == b.cfg.aheadOff {
+			// The same environment with every container created only once its dependencies
+			// are ready (the path before issue 12), to show what creating ahead gains.
+			if _, err := b.upDown(ctx, s.Layout, &s.UpAheadOff, nil, "--create-ahead=false"); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				b.fail("%d services, create-ahead off, run %d: %v", len(s.Layout.Services), r, err)
+			} else {
+				b.logf("round %d/%d: %d services, create-ahead off: up %s", r, b.cfg.runs, len(s.Layout.Services),
+					ms(s.UpAheadOff[len(s.UpAheadOff)-1].Wall))
+			}
+		}
 		if r%2 == 0 {
 			if err := b.limit(ctx, r, s); err != nil {
 				return err
@@ -376,10 +391,10 @@ func (b *bench) write(l *Layout) error {
 // upDown brings l up and down with envctl, appending the measurements to ups and downs when
 // given. An up that fails, leaves fewer containers running than services, or a down that
 // leaves anything behind is an error; the environment is removed in any case.
-func (b *bench) upDown(ctx context.Context, l *Layout, ups, downs *[]Measurement) (time.Duration, error) {
+func (b *bench) upDown(ctx context.Context, l *Layout, ups, downs *[]Measurement, upArgs ...string) (time.Duration, error) {
 	cctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	up, err := measure(cctx, b.envDir(l), b.envctl, "up", "-f", b.envDir(l))
+	up, err := measure(cctx, b.envDir(l), append([]string{b.envctl, "up", "-f", b.envDir(l)}, upArgs...)...)
 	if err == nil {
 		if n, cerr := countRunning(ctx, l.Name); cerr != nil {
 			err = cerr

@@ -109,6 +109,7 @@ type sizeResult struct {
 	ComposeUp   []Measurement
 	ComposeDown []Measurement
 	Limit       []engineLimit // the engine's own, measured in the same rounds
+	UpAheadOff  []Measurement // envctl up with create-ahead off (-ahead-off)
 }
 
 // limitUp and limitRemoval are the medians of the engine's limit; 0 when not measured.
@@ -309,6 +310,15 @@ func (r *results) markdown() []byte {
 		w("| %d | %d | %s | **%s** | %s | %s | %s | **%s** |\n", len(s.Layout.Services), d,
 			spread(up), ratio(up.Median, s.limitUp()), ms(r.bound(d)), ratio(up.Median, r.bound(d)),
 			spread(down), ratio(down.Median, s.limitRemoval()))
+	}
+	for _, s := range r.Sizes {
+		if len(s.UpAheadOff) == 0 {
+			continue
+		}
+		off, on := summarize(walls(s.UpAheadOff)), summarize(walls(s.Up)).Median
+		w("\nWith create-ahead off (`up --create-ahead=false`: each container created only once its dependencies ")
+		w("are ready, as before issue 12), %d services: `up` %s, **%s** the engine's limit; with it on: %s.\n",
+			len(s.Layout.Services), spread(off), ratio(off.Median, s.limitUp()), ratio(on, s.limitUp()))
 	}
 	w("\nThe old bound (issue 7) is the depth × one container's create-to-ready time alone (see above); ")
 	w("it is not a limit: several containers started at once each take longer on 2 cores.\n\n")
