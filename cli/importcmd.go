@@ -31,7 +31,7 @@ func importCommand() *urfave.Command {
 		},
 		Subcommands: []*urfave.Command{{
 			Name:      "compose",
-			Usage:     "print an equivalent environment file for a docker-compose file",
+			Usage:     "print an equivalent environment file for docker-compose files (merged in order; the .env beside the first is read)",
 			ArgsUsage: "FILE...",
 			Flags:     flags(),
 			OnUsageError: func(c *urfave.Context, err error, _ bool) error {
