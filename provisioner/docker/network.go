@@ -73,7 +73,11 @@ func (b *Backend) PrepareEnvironment(ctx context.Context, env string, labels map
 	if err != nil {
 		return err
 	}
-	return b.joinNetwork(ctx, env, netID)
+	if err := b.joinNetwork(ctx, env, netID); err != nil {
+		return err
+	}
+	b.prestartAgent(ctx, env)
+	return nil
 }
 
 // ensureNetwork returns the ID of env's network, creating it with the environment-level labels

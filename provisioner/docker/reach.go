@@ -65,6 +65,92 @@ type envReach struct {
 	tentative bool
 	since     time.Time // when the tentative choice was made
 	lastCheck time.Time // the last check against the agent
+
+	// spareDone is closed once the agent started ahead of the decision (prestartAgent) is up,
+	// in spare, or failed, in spareErr; nil when none was started.
+	spareDone chan struct{}
+	spare     *agent
+	spareErr  error
+}
+
+// prestartAgent starts an agent for env in the background while the environment is prepared
+// (images, network), so that when the decision needs one it is already there: where envctl
+// cannot route to the containers, the agent's start is then off the critical path, and a
+// refusal on an unproven direct choice is checked at once. Where the direct way works, the
+// spare is closed at the decision and removes itself.
+func (b *Backend) prestartAgent(ctx context.Context, env string) {
+	if b.forceReach == provisioner.ReachDirect || b.self(ctx) != "" {
+		return
+	}
+	r := b.reachFor(env)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.decided || r.spareDone != nil {
+		return
+	}
+	done := make(chan struct{})
+	r.spareDone = done
+	go func() {
+		a, err := b.startAgent(context.WithoutCancel(ctx), env)
+		r.mu.Lock()
+		r.spare, r.spareErr = a, err
+		r.mu.Unlock()
+		close(done)
+	}()
+}
+
+// takeAgent returns the spare agent (waiting for it) or starts one. Called with r.mu held;
+// it lets go of the lock while it waits, so that the spare's start can finish.
+func (b *Backend) takeAgent(ctx context.Context, r *envReach, env string) (*agent, error) {
+	if done := r.spareDone; done != nil {
+		r.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		r.mu.Lock()
+		if a := r.spare; a != nil && a.client.Err() == nil {
+			r.spare, r.spareDone = nil, nil
+			return a, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.spare, r.spareDone = nil, nil
+	}
+	return b.startAgent(ctx, env)
+}
+
+// dropSpare closes the spare agent once it is up: the direct way works.
+func dropSpare(r *envReach) {
+	done := r.spareDone
+	if done == nil {
+		return
+	}
+	r.spareDone = nil
+	go func() {
+		<-done
+		r.mu.Lock()
+		a := r.spare
+		r.spare = nil
+		r.mu.Unlock()
+		if a != nil {
+			a.close()
+		}
+	}()
+}
+
+// spareReady tells whether a spare agent is up now, without waiting.
+func spareReady(r *envReach) bool {
+	if r.spareDone == nil {
+		return false
+	}
+	select {
+	case <-r.spareDone:
+		return r.spare != nil
+	default:
+		return false
+	}
 }
 
 // agent is one running probe agent container and the stream to it.
@@ -145,9 +231,13 @@ func (b *Backend) ProbeNet(ctx context.Context, inst provisioner.Instance) (prov
 		r.decided, r.reach = true, provisioner.Reach{Way: provisioner.ReachDirect, Why: "forced by --reach or " + provisioner.EnvReach}
 		return provisioner.Direct, nil
 	case provisioner.ReachAgent:
-		a, err := b.startAgent(ctx, inst.Env)
+		a, err := b.takeAgent(ctx, r, inst.Env)
 		if err != nil {
 			return nil, fmt.Errorf("--reach agent: %w", err)
+		}
+		if r.decided && r.agent != nil { // another probe decided while takeAgent waited
+			a.close()
+			return r.agent.client, nil
 		}
 		r.decided, r.reach, r.agent = true, provisioner.Reach{Way: provisioner.ReachAgent, Why: "forced by --reach or " + provisioner.EnvReach}, a
 		return a.client, nil
@@ -172,16 +262,32 @@ func (b *Backend) ProbeNet(ctx context.Context, inst provisioner.Instance) (prov
 		r.reach = provisioner.Reach{Way: provisioner.ReachDirect, Why: fmt.Sprintf("envctl's process routes to the containers (a dial to %s was %s)", addr, how)}
 		if err != nil {
 			r.tentative, r.since = true, time.Now()
-			return &tentativeNet{b: b, r: r, env: inst.Env}, nil
+			tn := &tentativeNet{b: b, r: r, env: inst.Env}
+			// A single probe (status) has no later attempt to settle the doubt in, and its
+			// attempt's own short timeout must not be spent starting an agent: settle it here.
+			if provisioner.OneShot(ctx) {
+				if pn := tn.check(ctx, addr, err); pn != nil {
+					return pn, nil
+				}
+			}
+			return tn, nil
 		}
+		dropSpare(r)
 		return provisioner.Direct, nil
 	}
 	direct := fmt.Sprintf("a dial from envctl's process to the container address %s: %v", addr, err)
-	a, aerr := b.startAgent(ctx, inst.Env)
+	a, aerr := b.takeAgent(ctx, r, inst.Env)
 	if aerr != nil {
 		return nil, fmt.Errorf("no way reaches the services of %s: tried %s; tried a probe agent on the environment's network: %w. "+
 			"Run envctl where it can route to the engine's container networks, or give it a linux envctl binary for the agent (%s)",
 			inst.Env, direct, aerr, EnvAgentBinary)
+	}
+	if r.decided { // another probe decided while takeAgent waited
+		a.close()
+		if r.agent != nil {
+			return r.agent.client, nil
+		}
+		return provisioner.Direct, nil
 	}
 	r.decided, r.agent = true, a
 	r.reach = provisioner.Reach{Way: provisioner.ReachAgent, Why: "envctl's process cannot route to the containers (" + direct + "); probes run from an agent container on the environment's network, through the engine's API"}
@@ -192,6 +298,9 @@ func (b *Backend) ProbeNet(ctx context.Context, inst provisioner.Instance) (prov
 // checked against the agent, and then how often: most services listen within a second, and a
 // first accepted connection ends the checks for good.
 const refusalCheckAfter = time.Second
+
+// spareCheckEvery spaces the checks of refusals when an agent is at hand.
+const spareCheckEvery = 50 * time.Millisecond
 
 // reachVerifyTimeout bounds the agent's dial that checks a refusal.
 const reachVerifyTimeout = 2 * time.Second
@@ -240,14 +349,29 @@ func (t *tentativeNet) after(ctx context.Context, addr string, err error) provis
 	if err == nil || !isRefused(err) {
 		if err == nil {
 			r.tentative = false
+			dropSpare(r)
 		}
 		return nil
+	}
+	// With an agent at hand a check costs one dial through it: made at once (at most every
+	// spareCheckEvery), so a firewall's refusals cost no more than that.
+	if (r.agent != nil || spareReady(r)) && time.Since(r.lastCheck) >= spareCheckEvery {
+		if r.agent == nil {
+			r.agent, r.spare, r.spareDone = r.spare, nil, nil
+		}
+		return t.check(ctx, addr, err)
 	}
 	// A wait tries again: most refusals are a service still starting, and a check costs an
 	// agent. A single probe (status) has no next attempt, so it settles the doubt now.
 	if !provisioner.OneShot(ctx) && (time.Since(r.since) < refusalCheckAfter || time.Since(r.lastCheck) < refusalCheckAfter) {
 		return nil
 	}
+	return t.check(ctx, addr, err)
+}
+
+// check has the agent dial addr, where envctl's own dial was refused with err (r.mu held).
+func (t *tentativeNet) check(ctx context.Context, addr string, err error) provisioner.ProbeNet {
+	r := t.r
 	r.lastCheck = time.Now()
 	if r.agent == nil || r.agent.client.Err() != nil {
 		// Not under the attempt's short context: starting an agent can take longer than one
@@ -366,16 +490,29 @@ func (b *Backend) startAgent(ctx context.Context, env string) (*agent, error) {
 // AgentCommand is the hidden envctl command the agent container runs.
 const AgentCommand = "__probe-agent"
 
-// closeAgents ends this process's agents: each removes itself once its stdin ends.
+// closeAgents ends this process's agents: each removes itself once its stdin ends. A spare
+// still starting is waited for (it is bounded by agentHelloTimeout): a container created but
+// never started would not remove itself.
 func (b *Backend) closeAgents() {
 	b.reachMu.Lock()
 	defer b.reachMu.Unlock()
 	for _, r := range b.reaches {
 		r.mu.Lock()
+		done := r.spareDone
+		r.mu.Unlock()
+		if done != nil {
+			<-done
+		}
+		r.mu.Lock()
+		if r.spare != nil {
+			r.spare.close()
+			r.spare = nil
+		}
 		if r.agent != nil {
 			r.agent.close()
 			r.agent = nil
 		}
+		dropSpare(r)
 		r.mu.Unlock()
 	}
 }
@@ -389,6 +526,7 @@ func (b *Backend) removeAgents(ctx context.Context, env string) error {
 		r.agent.close()
 		r.agent = nil
 	}
+	dropSpare(r)
 	r.mu.Unlock()
 	var list []container.Summary
 	err := call(ctx, func(ctx context.Context) (err error) {

@@ -40,6 +40,7 @@ type config struct {
 	planSizes   []int
 	mesos       string
 	aheadOff    int
+	reach       bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.profileSize, "profile", 30, "size of the profiled up and down (0: none)")
 	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
 	fs.StringVar(&cfg.mesos, "mesos", "", "output of `go test -bench Up30Depth5` (provisioner/mesos) to report beside (make bench gives it)")
+	fs.BoolVar(&cfg.reach, "reach", true, "measure the shop's up where envctl cannot dial the containers (issue 10; needs root)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
 	fs.IntVar(&cfg.aheadOff, "ahead-off", 30, "also measure this size with create-ahead off (envctl up --create-ahead=false; 0: none)")
 	planSizes := fs.String("plan-sizes", "1000,2000,5000,10000", "sizes of the plan scaling check, comma-separated (\"\": none)")
@@ -274,6 +276,10 @@ func (b *bench) run(ctx context.Context) error {
 			}
 			b.fail("plan scaling: %v", err)
 		}
+	}
+	if b.cfg.reach {
+		b.logf("reach: the shop's up, direct and in setting 1")
+		b.res.Reach = b.measureReach(ctx)
 	}
 	if b.cfg.profileSize > 0 {
 		if s := b.res.size(b.cfg.profileSize); s != nil {

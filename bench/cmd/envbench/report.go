@@ -159,6 +159,7 @@ type results struct {
 	Failures     []string
 	PlanScale    []*planScale
 	Mesos        string // markdown of the Mesos benchmark (-mesos), "" when not given
+	Reach        *reachResult
 }
 
 func (r *results) size(n int) *sizeResult {
@@ -378,6 +379,9 @@ func (r *results) markdown() []byte {
 		w("\n")
 	}
 	b.WriteString(r.Mesos)
+	if r.Reach != nil {
+		b.WriteString(r.Reach.markdown())
+	}
 	if r.Profile != "" {
 		w("## Profile\n\nOne more `up` and `down`, after the measured runs, with `docker events` streaming; ")
 		w("envctl's own times come from its plain progress lines on stderr (millisecond timestamps), the ")
