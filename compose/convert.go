@@ -1166,7 +1166,7 @@ func (c *converter) deploy(s *service, n *yaml.Node) error {
 			}
 			for _, r := range rs {
 				if r.key != "limits" {
-					c.warn(r.k, s.orig, fmt.Sprintf("deploy.resources.%s are not supported; dropped", r.key))
+					c.warn(r.k, s.orig, fmt.Sprintf("deploy.resources.%s are not supported; dropped (envctl sets limits, not reservations)", r.key))
 					continue
 				}
 				ls, err := c.pairs(r.v)
@@ -1193,7 +1193,11 @@ func (c *converter) deploy(s *service, n *yaml.Node) error {
 				c.warn(p.k, s.orig, fmt.Sprintf("deploy.replicas %s: envctl runs one instance of a service; dropped", v))
 			}
 		default:
-			c.warn(p.k, s.orig, unsupported("deploy."+p.key))
+			reason := "a Swarm setting; envctl runs one container per service"
+			if p.key == "restart_policy" {
+				reason = why["restart"]
+			}
+			c.warn(p.k, s.orig, unsupported("deploy."+p.key)+" ("+reason+")")
 		}
 	}
 	return nil

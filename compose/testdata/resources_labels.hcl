@@ -19,8 +19,8 @@ variable "INVOICER_IMAGE" {
 
 service "api" {
   # envctl: deploy.resources.limits.pids is not supported; dropped
-  # envctl: deploy.resources.reservations are not supported; dropped
-  # envctl: deploy.restart_policy is not supported; dropped
+  # envctl: deploy.resources.reservations are not supported; dropped (envctl sets limits, not reservations)
+  # envctl: deploy.restart_policy is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   image   = var.IMAGE
   command = ["--http", "8080"]
   labels = {
