@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"time"
@@ -63,7 +65,9 @@ func restartCommand() *urfave.Command {
 					if nr, ok := b.(provisioner.NativeReadiness); ok && !once {
 						err = nr.WaitReady(in.Work, inst, spec, nil)
 					} else {
-						err = provisioner.WaitReady(in.Work, b, inst, spec, once, nil)
+						// The container keeps its old output: a log probe must see only
+						// what the restarted process printed.
+						err = provisioner.WaitReady(in.Work, sinceLogs{b, began}, inst, spec, once, nil)
 					}
 				}
 				if err != nil {
@@ -121,4 +125,37 @@ func restartOrder(insts []provisioner.Instance, named []string) []string {
 	order := provisioner.DependentsFirst(set, func(n string) []string { return deps[n] })
 	slices.Reverse(order)
 	return order
+}
+
+// sinceLogs is a backend whose logs start at since: the log probe of a restarted service must
+// not match the line its previous run printed.
+type sinceLogs struct {
+	provisioner.Backend
+	since time.Time
+}
+
+func (s sinceLogs) Logs(ctx context.Context, inst provisioner.Instance, opt provisioner.LogOptions, w io.Writer) error {
+	lr, ok := s.Backend.(provisioner.LogReader)
+	if !ok {
+		return fmt.Errorf("the %s backend cannot read logs", s.Name())
+	}
+	if opt.Since.IsZero() {
+		opt.Since = s.since
+	}
+	return lr.Logs(ctx, inst, opt, w)
+}
+
+func (s sinceLogs) Inspect(ctx context.Context, inst provisioner.Instance) (provisioner.Instance, error) {
+	if in, ok := s.Backend.(provisioner.Inspector); ok {
+		return in.Inspect(ctx, inst)
+	}
+	return inst, nil
+}
+
+func (s sinceLogs) Exec(ctx context.Context, inst provisioner.Instance, argv []string) (int, []byte, error) {
+	ex, ok := s.Backend.(provisioner.Execer)
+	if !ok {
+		return 0, nil, fmt.Errorf("the %s backend cannot run commands", s.Name())
+	}
+	return ex.Exec(ctx, inst, argv)
 }
