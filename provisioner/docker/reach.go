@@ -387,6 +387,19 @@ func (t *tentativeNet) check(ctx context.Context, addr string, err error) provis
 	if aerr := r.agent.client.DialTCP(vctx, addr); aerr != nil {
 		return nil // refused from inside the network too: the service does not listen yet
 	}
+	// The agent got in; the service may simply have started listening since envctl's own
+	// dial. Only a direct dial refused after the agent's success shows a firewall.
+	if derr := provisioner.Direct.DialTCP(vctx, addr); derr == nil || !isRefused(derr) {
+		if derr == nil {
+			r.tentative = false
+			dropSpare(r)
+			if r.agent != nil {
+				r.agent.close()
+				r.agent = nil
+			}
+		}
+		return nil
+	}
 	r.tentative = false
 	r.reach = provisioner.Reach{Way: provisioner.ReachAgent, Why: fmt.Sprintf("envctl's process is refused by container addresses that accept connections from the environment's network (%s: %v; a firewall rejects envctl's traffic); probes run from an agent container on the environment's network, through the engine's API", addr, err)}
 	return r.agent.client
