@@ -12,10 +12,10 @@ import (
 // The label on every object envbench creates outside envctl (the raw bound's containers, the
 // Compose projects' containers), so that cleanup finds them and a reader of `docker ps` knows
 // whose they are.
-const (
-	benchLabel      = "io.envctl.bench"
-	benchLabelValue = "ts-bench"
-)
+const benchLabel = "io.envctl.bench"
+
+// benchLabelValue is this process's value of benchLabel (see envPrefix).
+var benchLabelValue = strings.TrimSuffix(envPrefix, "-")
 
 // boundPollInterval is how often the raw bound polls the container's port. Refused connects
 // return at once, so 5 ms costs little CPU and adds at most 5 ms to the bound, which keeps the

@@ -9,15 +9,17 @@ import (
 	"time"
 )
 
-// envPrefix starts the name of every environment and Compose project envbench creates; the
-// prefix is reserved for the benchmark, so anything carrying it is a leftover of ours.
-const envPrefix = "ts-bench-"
+// envPrefix starts the name of every environment and Compose project this envbench process
+// creates. It carries the process ID: several people running make bench on one engine at once
+// must not sweep each other's objects (seen: one run's clean-up removed another's network
+// mid-measurement), so a run removes only what carries its own prefix.
+var envPrefix = fmt.Sprintf("tsb-%d-", os.Getpid())
 
-// sweep removes every container and network envbench may have created: envctl's environments
-// named ts-bench-* (containers labelled io.envctl.env=ts-bench-*, networks envctl-ts-bench-*),
-// the raw bound's and Compose's containers and the raw bound's network (label io.envctl.bench)
-// and the Compose projects' networks (ts-bench-*_default). It works from the engine alone, so it also clears what a
-// killed earlier run left. It returns how many objects it removed.
+// sweep removes every container and network this envbench process may have created: envctl's
+// environments named envPrefix* (containers labelled io.envctl.env=envPrefix*, networks
+// envctl-envPrefix*), the raw bound's, the engine limit's and Compose's containers and their
+// networks (label io.envctl.bench=benchLabelValue) and the Compose projects' networks
+// (envPrefix*_default). It works from the engine alone. It returns how many objects it removed.
 func sweep(ctx context.Context) (int, error) {
 	removed := 0
 	var ids []string

@@ -25,9 +25,9 @@
 // event times show where the time goes (setup, create and start latency per container, probe
 // overshoot, scheduling gaps, down's waves, network create and remove).
 //
-// Every environment is named "ts-bench-..." and every other object it creates carries the
-// label io.envctl.bench; all of them are removed at the end, on failure and on Ctrl-C, and
-// leftovers of an earlier, killed run are removed at the start.
+// Every environment is named "tsb-<pid>-..." and every other object it creates carries the
+// label io.envctl.bench=tsb-<pid>; all of them are removed at the end, on failure and on
+// Ctrl-C. Only its own: several envbench runs may share one engine.
 //
 // Usage, from the module root (make bench runs it after building bin/envctl):
 //

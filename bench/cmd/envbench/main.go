@@ -265,7 +265,15 @@ func (b *bench) run(ctx context.Context) error {
 		if err := b.round(ctx, r, boundEnv); err != nil {
 			return err
 		}
+		// What the completed rounds measured, written as they complete: on a machine so
+		// loaded that the whole run cannot finish, the rounds done still count.
+		if r < b.cfg.runs {
+			b.res.Runs, b.res.Took, b.res.Machine.LoadAfter = r, time.Since(b.res.Date), loadavg()
+			_ = os.WriteFile(b.cfg.out+".partial", b.res.markdown(), 0o644)
+			b.res.Runs = b.cfg.runs
+		}
 	}
+	_ = os.Remove(b.cfg.out + ".partial")
 	if len(b.cfg.planSizes) > 0 {
 		b.logf("plan scaling on %v services", b.cfg.planSizes)
 		ps, err := b.measurePlanScale(ctx, b.cfg.planSizes)
