@@ -10,7 +10,7 @@ import (
 
 // testPrefixes are the environment-name prefixes the test suites use (cli scripts "ts-",
 // provisioner/docker "dkt-", provisioner/mesos "mt-").
-var testPrefixes = []string{"ts-", "dkt-", "mt-"}
+var testPrefixes = []string{"ts-", "dkt-", "mt-", "reach-"}
 
 func main() {
 	record := flag.String("record", "", "write what is there now to this file and exit (before the tests)")
@@ -60,7 +60,8 @@ func run(record, baseline string) int {
 	return 0
 }
 
-// find lists every container and network of a test environment or of a Mesos double.
+// find lists every container and network of a test environment (probe agents included) or of
+// a Mesos double.
 func find() ([]string, error) {
 	var leaks []string
 	for _, kind := range []string{"container", "network"} {
@@ -68,16 +69,19 @@ func find() ([]string, error) {
 		if kind == "network" {
 			list, nameField = []string{"network", "ls"}, "{{.Name}}"
 		}
-		out, err := exec.Command("docker", append(list, "--format", nameField+`|{{.Label "io.envctl.env"}}|{{.Label "io.envctl.mesostest"}}`)...).Output()
+		out, err := exec.Command("docker", append(list, "--format", nameField+`|{{.Label "io.envctl.env"}}|{{.Label "io.envctl.mesostest"}}|{{.Label "io.envctl.agent"}}`)...).Output()
 		if err != nil {
 			return nil, fmt.Errorf("docker %s: %v", strings.Join(list, " "), err)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			parts := strings.Split(line, "|")
-			if len(parts) != 3 {
+			if len(parts) != 4 {
 				continue
 			}
 			name, env, double := parts[0], parts[1], parts[2]
+			if env == "" && kind == "container" {
+				env = parts[3] // a probe agent: labelled with the environment it serves
+			}
 			if double != "" {
 				leaks = append(leaks, fmt.Sprintf("%s %s (Mesos double %s)", kind, name, double))
 				continue
