@@ -29,6 +29,7 @@ service "web" {
     }
     interval = "250ms"
     timeout  = "2m"
+    attempt_timeout = "5s"
   }
   resources {
     cpus   = 2
@@ -77,7 +78,7 @@ service "job" {
 			Env:        map[string]string{"N": "1", "B": "false", "S": "s"},
 			Ports:      []Port{{"admin", 9000}, {"http", 8080}},
 			Labels:     map[string]string{"team": "web", "tier": "2"},
-			Ready:      Ready{Kind: ProbeHTTP, Port: "admin", Path: "/", Status: 200, Interval: 250 * time.Millisecond, Timeout: 2 * time.Minute},
+			Ready:      Ready{Kind: ProbeHTTP, Port: "admin", Path: "/", Status: 200, Interval: 250 * time.Millisecond, Timeout: 2 * time.Minute, AttemptTimeout: 5 * time.Second},
 			Resources:  Resources{CPUs: 2, Memory: 1000000},
 		},
 		{
@@ -102,8 +103,8 @@ service "job" {
 	if got := env.Service("web").Ready.DeclRange.Start.Line; got != 12 {
 		t.Errorf("ready DeclRange line: got %d, want 12", got)
 	}
-	if got := env.Service("job").Ready.DeclRange.Start.Line; got != 45 {
-		t.Errorf("default ready DeclRange line (the service header): got %d, want 45", got)
+	if got := env.Service("job").Ready.DeclRange.Start.Line; got != 46 {
+		t.Errorf("default ready DeclRange line (the service header): got %d, want 46", got)
 	}
 }
 

@@ -193,6 +193,26 @@ func TestDiagnostics(t *testing.T) {
 			want: []wantDiag{{"Invalid port", `Port names start with a lowercase letter`, 3}},
 		},
 		{
+			name: "attempt_timeout zero",
+			src:  "service \"a\" {\n  image = \"x\"\n  ready {\n    exec = [\"true\"]\n    attempt_timeout = \"0s\"\n  }\n}\n",
+			want: []wantDiag{{"Invalid duration", `"0s" is not a positive duration`, 5}},
+		},
+		{
+			name: "attempt_timeout longer than timeout",
+			src:  "service \"a\" {\n  image = \"x\"\n  ready {\n    exec = [\"true\"]\n    timeout = \"3s\"\n    attempt_timeout = \"5s\"\n  }\n}\n",
+			want: []wantDiag{{"Invalid ready block", "attempt_timeout (5s) is longer than the ready timeout (3s)", 6}},
+		},
+		{
+			name: "attempt_timeout longer than the default timeout",
+			src:  "service \"a\" {\n  image = \"x\"\n  ready {\n    exec = [\"true\"]\n    attempt_timeout = \"2m\"\n  }\n}\n",
+			want: []wantDiag{{"Invalid ready block", "longer than the ready timeout (1m0s)", 5}},
+		},
+		{
+			name: "attempt_timeout not a duration",
+			src:  "service \"a\" {\n  image = \"x\"\n  ready {\n    exec = [\"true\"]\n    attempt_timeout = \"soon\"\n  }\n}\n",
+			want: []wantDiag{{"Invalid duration", `"soon" is not a duration`, 5}},
+		},
+		{
 			name: "invalid http status",
 			src:  "service \"a\" {\n  image = \"x\"\n  ports = { http = 80 }\n  ready {\n    http {\n      port = \"http\"\n      status = 700\n    }\n  }\n}\n",
 			want: []wantDiag{{"Invalid HTTP status", "from 100 to 599", 7}},

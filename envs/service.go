@@ -38,6 +38,7 @@ var buildSchema = &hcl.BodySchema{
 var readySchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "tcp"}, {Name: "exec"}, {Name: "log"}, {Name: "timeout"}, {Name: "interval"},
+		{Name: "attempt_timeout"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "http"}},
 }
@@ -710,6 +711,18 @@ func (l *loader) decodeReady(b blockIn, ctx *hcl.EvalContext, d *svcDecl, s *Ser
 		v, ok := l.eval(a.Expr, ctx, scopeStatic, nil)
 		if t, ok := l.durationVal(a, v, ok); ok {
 			r.Interval = t
+		}
+	}
+	if a := content.Attributes["attempt_timeout"]; a != nil {
+		v, ok := l.eval(a.Expr, ctx, scopeStatic, nil)
+		if t, ok := l.durationVal(a, v, ok); ok {
+			// durationVal already refuses zero and negative durations.
+			if t > r.Timeout {
+				l.errorf(rangePtr(a.Expr.Range()), "Invalid ready block",
+					"attempt_timeout (%s) is longer than the ready timeout (%s): one attempt could never finish in time. Raise timeout or lower attempt_timeout.", t, r.Timeout)
+			} else {
+				r.AttemptTimeout = t
+			}
 		}
 	}
 

@@ -143,6 +143,9 @@ func (k ProbeKind) String() string {
 // DefaultReadyTimeout is the ready timeout when a service does not set one.
 const DefaultReadyTimeout = 60 * time.Second
 
+// DefaultAttemptTimeout bounds one readiness attempt when a service does not set attempt_timeout.
+const DefaultAttemptTimeout = 2 * time.Second
+
 // DefaultPublishIP is where ports are published on the host unless publish_ip says otherwise:
 // loopback only, so an environment is not reachable from the network by accident.
 const DefaultPublishIP = "127.0.0.1"
@@ -271,8 +274,11 @@ type Ready struct {
 	// Timeout defaults to DefaultReadyTimeout.
 	Timeout time.Duration
 	// Interval 0 means adaptive: the prober starts fast and backs off.
-	Interval  time.Duration
-	DeclRange hcl.Range // the ready block, or the service header without one
+	Interval time.Duration
+	// AttemptTimeout bounds one probe attempt; 0 (unset) means DefaultAttemptTimeout. Kept 0
+	// when unset so services without it keep their config hashes.
+	AttemptTimeout time.Duration
+	DeclRange      hcl.Range // the ready block, or the service header without one
 }
 
 // Endpoint is what a dependency looks like to its dependents at run time.

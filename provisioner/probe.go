@@ -25,7 +25,7 @@ const (
 	fastPhase     = time.Second
 	maxInterval   = 500 * time.Millisecond
 	// attemptTimeout bounds one attempt, so a service that accepts and never answers cannot
-	// eat the whole readiness timeout in one go.
+	// eat the whole readiness timeout in one go. ready { attempt_timeout } overrides it.
 	attemptTimeout = 2 * time.Second
 	// DefaultReadyTimeout applies when the file sets no timeout.
 	DefaultReadyTimeout = 60 * time.Second
@@ -203,7 +203,7 @@ func (p *prober) inspect(ctx context.Context) (Instance, error) {
 	if !ok {
 		return p.inst, nil
 	}
-	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	actx, cancel := context.WithTimeout(ctx, p.spec.PerAttempt())
 	defer cancel()
 	return in.Inspect(actx, p.inst)
 }
@@ -218,7 +218,7 @@ func (p *prober) check(ctx context.Context) (bool, string) {
 			return false, err.Error()
 		}
 	}
-	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	actx, cancel := context.WithTimeout(ctx, p.spec.PerAttempt())
 	defer cancel()
 	switch p.spec.Kind {
 	case ProbeHTTP:
@@ -462,7 +462,7 @@ func ProbeOnce(ctx context.Context, b Backend, inst Instance, spec ReadySpec) (b
 	if err != nil {
 		return false, err.Error()
 	}
-	ctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	ctx, cancel := context.WithTimeout(ctx, p.spec.PerAttempt())
 	defer cancel()
 	var buf strings.Builder
 	if err := lr.Logs(ctx, inst, LogOptions{}, &buf); err != nil {
@@ -478,10 +478,10 @@ func ProbeOnce(ctx context.Context, b Backend, inst Instance, spec ReadySpec) (b
 
 // probeClient is the HTTP client of the http probe. A fresh connection per attempt: a pooled
 // one could report a service that has since died as alive. Redirects are not followed: the
-// status asked for is the first one. No proxy: the service is on a local network.
+// status asked for is the first one. No proxy: the service is on a local network. No client
+// timeout: each attempt's context carries the service's attempt_timeout.
 func probeClient() *http.Client {
 	return &http.Client{
-		Timeout:       attemptTimeout,
 		Transport:     &http.Transport{DisableKeepAlives: true, Proxy: nil},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

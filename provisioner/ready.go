@@ -24,6 +24,17 @@ type ReadySpec struct {
 	Log      string        `json:"log,omitempty"` // a regular expression matched against each output line
 	Timeout  time.Duration `json:"timeout,omitempty"`
 	Interval time.Duration `json:"interval,omitempty"` // 0: adaptive, fast first then backing off
+	// AttemptTimeout bounds one attempt; 0: the default 2 s. omitempty keeps the label and the
+	// config hash of a service without it what they were.
+	AttemptTimeout time.Duration `json:"attempt_timeout,omitempty"`
+}
+
+// PerAttempt is how long one attempt may take.
+func (r ReadySpec) PerAttempt() time.Duration {
+	if r.AttemptTimeout > 0 {
+		return r.AttemptTimeout
+	}
+	return attemptTimeout
 }
 
 // ProbeResult is the outcome of one readiness attempt.

@@ -85,7 +85,7 @@ func NewTarget(env *envs.Environment, ttl time.Duration, now time.Time) *Target 
 
 // ReadySpecOf converts the file's ready block into the backend-neutral ReadySpec.
 func ReadySpecOf(r envs.Ready) ReadySpec {
-	rs := ReadySpec{Timeout: r.Timeout, Interval: r.Interval}
+	rs := ReadySpec{Timeout: r.Timeout, Interval: r.Interval, AttemptTimeout: r.AttemptTimeout}
 	switch r.Kind {
 	case envs.ProbeHTTP:
 		rs.Kind, rs.Port, rs.Path, rs.Status = ProbeHTTP, r.Port, r.Path, r.Status

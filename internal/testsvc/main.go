@@ -71,6 +71,7 @@ type config struct {
 	httpPorts     []string
 	tcpPorts      []string
 	healthStatus  int
+	healthDelay   time.Duration // how long /healthz takes to answer: a slow health check
 	delay         time.Duration
 	calls         []string
 	callTimeout   time.Duration
@@ -125,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var((*strList)(&cfg.httpPorts), "http", "serve HTTP on `PORT` (repeatable)")
 	fs.Var((*strList)(&cfg.tcpPorts), "tcp", "accept raw TCP on `PORT`, write the name, close (repeatable)")
 	fs.IntVar(&cfg.healthStatus, "health-status", http.StatusOK, "status code of /healthz")
+	fs.DurationVar(&cfg.healthDelay, "health-delay", 0, "wait this long before answering /healthz")
 	fs.DurationVar(&cfg.delay, "delay", 0, "wait this long before anything else")
 	fs.Var((*strList)(&cfg.calls), "call", "GET `URL` at start until it answers 200; exit 1 if it never does (repeatable)")
 	fs.DurationVar(&cfg.callTimeout, "call-timeout", 5*time.Second, "how long each --call URL is retried")
@@ -268,6 +270,13 @@ func newHandler(cfg *config, exitCh chan<- int) http.Handler {
 		io.WriteString(w, cfg.name)
 	})
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.healthDelay > 0 {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(cfg.healthDelay):
+			}
+		}
 		w.WriteHeader(cfg.healthStatus)
 		io.WriteString(w, "ok")
 	})

@@ -533,3 +533,15 @@ func TestParseDefaults(t *testing.T) {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
 }
+
+// TestHealthDelay: --health-delay makes /healthz slow to answer, as a heavy health command is.
+func TestHealthDelay(t *testing.T) {
+	r := start(t, "--http", "127.0.0.1:0", "--health-delay", "300ms")
+	begin := time.Now()
+	if status, _ := httpGet(t, "http://"+r.addrs["http"][0]+"/healthz"); status != 200 {
+		t.Errorf("GET /healthz = %d, want 200", status)
+	}
+	if took := time.Since(begin); took < 300*time.Millisecond {
+		t.Errorf("/healthz answered after %v, want at least the 300ms delay", took)
+	}
+}
