@@ -30,10 +30,25 @@ const frameworkPrefix = "envctl-"
 // Failures are reported from the first check (no grace period), so that envctl sees every
 // observation; Mesos kills the task only after failing for longer than the ready timeout, so
 // that envctl's own timeout, with its report, comes first.
+//
+// The attempt timeout is generous (up to 10 s) because on a real agent each check forks a
+// helper (mesos-tcp-connect, curl) through the Docker executor, and on a busy host that fork
+// alone took over 2 s. Every timed-out check is an "unhealthy" status update, and an agent
+// sends a task's updates one at a time, each after envctl's acknowledgement of the one before:
+// with the old 2 s timeout, 30 tasks on 3 agents at load 60 queued dozens of them per task,
+// and the one "healthy" update waited behind them for minutes (issue 13, BenchmarkUp30Depth5).
+// A refused connection or a wrong HTTP status still fails at once, whatever the timeout.
 const (
 	defaultHealthInterval = 250 * time.Millisecond
-	healthAttemptTimeout  = 2 * time.Second
+	minAttemptTimeout     = 2 * time.Second
+	maxAttemptTimeout     = 10 * time.Second
 )
+
+// attemptTimeout is the timeout of one health check attempt: half the ready timeout, between
+// 2 s and 10 s, so that a short ready timeout still sees an attempt's failure before it ends.
+func attemptTimeout(ready time.Duration) time.Duration {
+	return min(max(ready/2, minAttemptTimeout), maxAttemptTimeout)
+}
 
 func newTaskID(env, service string) string {
 	var b [4]byte
@@ -196,7 +211,7 @@ func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
 	hc := &mesospb.HealthCheck{
 		DelaySeconds:        ptr(0.0),
 		IntervalSeconds:     ptr(interval.Seconds()),
-		TimeoutSeconds:      ptr(healthAttemptTimeout.Seconds()),
+		TimeoutSeconds:      ptr(attemptTimeout(timeout).Seconds()),
 		GracePeriodSeconds:  ptr(0.0),
 		ConsecutiveFailures: ptr(uint32(timeout/interval) + 3),
 	}
