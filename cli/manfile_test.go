@@ -22,7 +22,7 @@ func TestManListsAttributes(t *testing.T) {
 			t.Errorf("the man page does not name the service attribute %q", a)
 		}
 	}
-	for _, w := range []string{"exec", "restart", "keep-volumes", "profile"} {
+	for _, w := range []string{"exec", "restart", "keep-volumes", "profile", "attempt_timeout"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("the man page does not mention %q", w)
 		}

@@ -208,10 +208,16 @@ func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
 		}
 		return 0, false
 	}
+	perAttempt := attemptTimeout(timeout)
+	if r.AttemptTimeout > 0 {
+		perAttempt = r.AttemptTimeout
+	}
 	hc := &mesospb.HealthCheck{
-		DelaySeconds:        ptr(0.0),
-		IntervalSeconds:     ptr(interval.Seconds()),
-		TimeoutSeconds:      ptr(attemptTimeout(timeout).Seconds()),
+		DelaySeconds:    ptr(0.0),
+		IntervalSeconds: ptr(interval.Seconds()),
+		// timeout_seconds is Mesos' limit on one check (mesos.md: default 20 s, a check that
+		// runs longer counts as failed): the ready block's attempt_timeout when set.
+		TimeoutSeconds:      ptr(perAttempt.Seconds()),
 		GracePeriodSeconds:  ptr(0.0),
 		ConsecutiveFailures: ptr(uint32(timeout/interval) + 3),
 	}
