@@ -278,6 +278,7 @@ type health struct {
 	exec     []tmpl
 	interval time.Duration // 0: not set
 	timeout  time.Duration
+	attempt  time.Duration // healthcheck.timeout, ready's attempt_timeout; 0: not set
 }
 
 func (c *converter) warn(n *yaml.Node, svc, text string) { c.addNote(n, svc, text, true) }
@@ -1039,7 +1040,7 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 		return nil, err
 	}
 	h := &health{}
-	var interval, startPeriod, checkTimeout time.Duration
+	var interval, startPeriod time.Duration
 	retries := 0
 	hasTest, disabled := false, false
 	for _, p := range ps {
@@ -1103,13 +1104,12 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 				return nil, c.errAt(p.v, "service %s: healthcheck.retries: %q is not a count", svc, v)
 			}
 		case "timeout":
-			// The ready block has no per-attempt limit: envctl bounds each attempt itself.
+			// The limit of one check: ready's attempt_timeout.
 			d, err := c.duration(svc, "healthcheck.timeout", p.v)
 			if err != nil {
 				return nil, err
 			}
-			checkTimeout = d
-			c.warn(p.k, svc, fmt.Sprintf("healthcheck.timeout %s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout", formatDuration(d)))
+			h.attempt = d
 		case "start_interval":
 			if _, err := c.duration(svc, "healthcheck.start_interval", p.v); err != nil {
 				return nil, err
@@ -1134,9 +1134,10 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 	if retries == 0 {
 		retries = defaultRetries
 	}
-	// The time after which Compose calls the service unhealthy: each of the retries waits an
-	// interval after the previous check, which may take up to its timeout.
-	h.timeout = startPeriod + (interval+checkTimeout)*time.Duration(retries)
+	// The time after which Compose calls the service unhealthy: start_period and the retries'
+	// intervals. The check's own limit is attempt_timeout now, not folded in; the total is at
+	// least one attempt, which envctl requires (a lone slow check must be able to finish).
+	h.timeout = max(startPeriod+interval*time.Duration(retries), h.attempt)
 	return h, nil
 }
 

@@ -354,9 +354,9 @@ func corpusTable(rows []tableRow) []byte {
 	b.WriteString("env_file, profiles, tmpfs, shm_size, cap_add, init, extra_hosts, ulimits, read_only,\n")
 	b.WriteString("stop_signal, hostname): they carry over (the test checks it). What is left: a host path\n")
 	b.WriteString("outside the project or in the home directory cannot come from the repository; a read-only\n")
-	b.WriteString("root filesystem refuses the project files envctl copies in; healthcheck.timeout (one\n")
-	b.WriteString("check's limit) has no counterpart in ready; and keys envctl has no equivalent for\n")
-	b.WriteString("(restart, container_name that cannot be an alias, tty, logging, pid, ...), each with its reason.\n\n")
+	b.WriteString("root filesystem refuses the project files envctl copies in; and keys envctl has no\n")
+	b.WriteString("equivalent for (restart, container_name that cannot be an alias, tty, logging, pid, ...),\n")
+	b.WriteString("each with its reason. healthcheck.timeout is not one: it becomes ready's attempt_timeout.\n\n")
 	b.WriteString("| file | services | warnings by kind |\n|---|---:|---|\n")
 	total := map[string]int{}
 	services := 0

@@ -53,9 +53,9 @@
 //     as does a profile-only service that restarts on failure (or never) and that nothing
 //     waits on: the one-shot task Compose users start with a profile.
 //   - healthcheck becomes ready: CMD is exec, CMD-SHELL and the string form run /bin/sh -c;
-//     timeout = start_period + (interval + the check's timeout) × retries, with Compose's
-//     defaults: when Compose would call the service unhealthy. The per-check timeout has no
-//     counterpart in ready (envctl bounds each attempt itself) and is warned.
+//     timeout = start_period + interval × retries, with Compose's defaults: when Compose
+//     would call the service unhealthy. The check's own timeout becomes attempt_timeout (and
+//     the total is at least that).
 //   - deploy.resources.limits, cpus and mem_limit become resources.
 //
 // # Variables

@@ -299,6 +299,9 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 			rb.SetAttributeValue("interval", cty.StringVal(formatDuration(s.health.interval)))
 		}
 		rb.SetAttributeValue("timeout", cty.StringVal(formatDuration(s.health.timeout)))
+		if s.health.attempt > 0 {
+			rb.SetAttributeValue("attempt_timeout", cty.StringVal(formatDuration(s.health.attempt)))
+		}
 	}
 	if s.cpus > 0 || s.memory > 0 {
 		rb := sb.AppendNewBlock("resources", nil).Body()

@@ -32,14 +32,14 @@ service "auth" {
 }
 
 service "api" {
-  # envctl: healthcheck.timeout 2s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image      = var.IMAGE
   command    = ["--http", "8080", "--call", "http://auth:7001/"]
   depends_on = [service.auth, service.store]
   ready {
-    exec     = ["/testsvc", "probe", "http", "http://127.0.0.1:8080/healthz"]
-    interval = "1s"
-    timeout  = "1m"
+    exec            = ["/testsvc", "probe", "http", "http://127.0.0.1:8080/healthz"]
+    interval        = "1s"
+    timeout         = "20s"
+    attempt_timeout = "2s"
   }
 }
 

@@ -44,7 +44,6 @@ service "web" {
 }
 
 service "db" {
-  # envctl: healthcheck.timeout 3s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image   = var.DB_IMAGE
   command = ["--http", "5432"]
   env = {
@@ -58,9 +57,10 @@ service "db" {
     target = "/var/lib/postgresql/data"
   }
   ready {
-    exec     = ["/testsvc", "probe", "http", "http://127.0.0.1:5432/healthz"]
-    interval = "1s"
-    timeout  = "1m20s"
+    exec            = ["/testsvc", "probe", "http", "http://127.0.0.1:5432/healthz"]
+    interval        = "1s"
+    timeout         = "20s"
+    attempt_timeout = "3s"
   }
 }
 

@@ -5,7 +5,6 @@ environment {
 }
 
 service "postgres" {
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image   = "postgres:15.7"
   command = ["postgres", "-c", "max_connections=300", "-c", "log_min_messages=LOG"]
   env = {
@@ -20,14 +19,14 @@ service "postgres" {
     target = "/var/lib/postgresql/data"
   }
   ready {
-    exec     = ["pg_isready"]
-    interval = "10s"
-    timeout  = "1m15s"
+    exec            = ["pg_isready"]
+    interval        = "10s"
+    timeout         = "50s"
+    attempt_timeout = "5s"
   }
 }
 
 service "activemq" {
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "docker.io/alfresco/alfresco-activemq:5.18-jre17-rockylinux8"
   env = {
     ACTIVEMQ_ADMIN_LOGIN    = "admin"
@@ -39,14 +38,14 @@ service "activemq" {
     target = "/opt/activemq/data"
   }
   ready {
-    exec     = ["curl", "-f", "--user", "admin:admin", "http://localhost:8161/admin"]
-    interval = "10s"
-    timeout  = "1m15s"
+    exec            = ["curl", "-f", "--user", "admin:admin", "http://localhost:8161/admin"]
+    interval        = "10s"
+    timeout         = "50s"
+    attempt_timeout = "5s"
   }
 }
 
 service "transform-core-aio" {
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image      = "docker.io/alfresco/alfresco-transform-core-aio:5.1.2"
   depends_on = [service.activemq]
   env = {
@@ -56,14 +55,14 @@ service "transform-core-aio" {
     JAVA_OPTS         = "-Dserver.tomcat.threads.min=4         -Dserver.tomcat.threads.max=12 -XX:MinRAMPercentage=50 -XX:MaxRAMPercentage=80"
   }
   ready {
-    exec     = ["curl", "-f", "http://localhost:8090/actuator/health"]
-    interval = "30s"
-    timeout  = "2m"
+    exec            = ["curl", "-f", "http://localhost:8090/actuator/health"]
+    interval        = "30s"
+    timeout         = "1m30s"
+    attempt_timeout = "10s"
   }
 }
 
 service "alfresco" {
-  # envctl: healthcheck.timeout 3s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image      = "docker.io/alfresco/alfresco-content-repository-community:23.2.1"
   depends_on = [service.postgres, service.activemq, service.transform-core-aio]
   env = {
@@ -76,9 +75,10 @@ service "alfresco" {
     target = "/usr/local/tomcat/alf_data"
   }
   ready {
-    exec     = ["curl", "-f", "http://localhost:8080/alfresco/api/-default-/public/alfresco/versions/1/probes/-ready-"]
-    interval = "30s"
-    timeout  = "2m39s"
+    exec            = ["curl", "-f", "http://localhost:8080/alfresco/api/-default-/public/alfresco/versions/1/probes/-ready-"]
+    interval        = "30s"
+    timeout         = "2m30s"
+    attempt_timeout = "3s"
   }
 }
 

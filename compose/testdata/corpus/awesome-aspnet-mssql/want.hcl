@@ -17,7 +17,6 @@ service "web" {
 service "db" {
   # envctl: ports: host side of 1433:1433 dropped; envctl publishes container port 1433 on an ephemeral host port (envctl env shows them)
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
-  # envctl: healthcheck.timeout 3s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "mcr.microsoft.com/azure-sql-edge:1.0.4"
   env = {
     ACCEPT_EULA       = "Y"
@@ -27,8 +26,9 @@ service "db" {
     p1433 = 1433
   }
   ready {
-    exec     = ["/bin/sh", "-c", "/opt/mssql-tools/bin/sqlcmd -S localhost -U sa -P example_123 -Q 'SELECT 1' || exit 1"]
-    interval = "10s"
-    timeout  = "2m20s"
+    exec            = ["/bin/sh", "-c", "/opt/mssql-tools/bin/sqlcmd -S localhost -U sa -P example_123 -Q 'SELECT 1' || exit 1"]
+    interval        = "10s"
+    timeout         = "1m50s"
+    attempt_timeout = "3s"
   }
 }

@@ -72,7 +72,6 @@ service "bw-db" {
 }
 
 service "valkey" {
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   # envctl: sysctls are not supported; dropped (envctl does not set kernel parameters)
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   image   = "valkey/valkey:9-alpine"
@@ -83,9 +82,10 @@ service "valkey" {
     target = "/data"
   }
   ready {
-    exec     = ["/bin/sh", "-c", "valkey-cli ping | grep PONG"]
-    interval = "30s"
-    timeout  = "3m20s"
+    exec            = ["/bin/sh", "-c", "valkey-cli ping | grep PONG"]
+    interval        = "30s"
+    timeout         = "2m30s"
+    attempt_timeout = "10s"
   }
 }
 

@@ -9,7 +9,6 @@ service "elasticsearch" {
   # envctl: container_name es is a network alias: envctl names the container ENVIRONMENT-elasticsearch, and other services reach it as elasticsearch or es
   # envctl: ports: host side of 9200:9200 dropped; envctl publishes container port 9200 on an ephemeral host port (envctl env shows them)
   # envctl: ports: host side of 9300:9300 dropped; envctl publishes container port 9300 on an ephemeral host port (envctl env shows them)
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "elasticsearch:7.16.1"
   env = {
     ES_JAVA_OPTS     = "-Xms512m -Xmx512m"
@@ -21,9 +20,10 @@ service "elasticsearch" {
   }
   aliases = ["es"]
   ready {
-    exec     = ["/bin/sh", "-c", "curl --silent --fail localhost:9200/_cluster/health || exit 1"]
-    interval = "10s"
-    timeout  = "1m"
+    exec            = ["/bin/sh", "-c", "curl --silent --fail localhost:9200/_cluster/health || exit 1"]
+    interval        = "10s"
+    timeout         = "30s"
+    attempt_timeout = "10s"
   }
 }
 

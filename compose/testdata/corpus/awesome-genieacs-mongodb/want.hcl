@@ -27,7 +27,6 @@ service "genieacs" {
 
 service "mongo" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "mongo:8.0"
   ports = {
     p27017 = 27017
@@ -38,8 +37,9 @@ service "mongo" {
     target = "/data/db"
   }
   ready {
-    exec     = ["mongosh", "--eval", "db.adminCommand('ping')"]
-    interval = "10s"
-    timeout  = "1m55s"
+    exec            = ["mongosh", "--eval", "db.adminCommand('ping')"]
+    interval        = "10s"
+    timeout         = "1m30s"
+    attempt_timeout = "5s"
   }
 }

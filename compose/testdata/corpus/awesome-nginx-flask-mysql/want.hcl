@@ -7,7 +7,6 @@ environment {
 
 service "db" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   image   = "mariadb:10-focal"
   command = ["--default-authentication-plugin=mysql_native_password"]
@@ -28,16 +27,16 @@ service "db" {
     file = "./db/password.txt"
   }
   ready {
-    exec     = ["/bin/sh", "-c", "mysqladmin ping -h 127.0.0.1 --password=\"$(cat /run/secrets/db-password)\" --silent"]
-    interval = "10s"
-    timeout  = "1m15s"
+    exec            = ["/bin/sh", "-c", "mysqladmin ping -h 127.0.0.1 --password=\"$(cat /run/secrets/db-password)\" --silent"]
+    interval        = "10s"
+    timeout         = "1m"
+    attempt_timeout = "5s"
   }
 }
 
 service "backend" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: ports: host side of 8000:8000 dropped; envctl publishes container port 8000 on an ephemeral host port (envctl env shows them)
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   build {
     context = "./backend"
@@ -51,16 +50,16 @@ service "backend" {
     file = "./db/password.txt"
   }
   ready {
-    exec     = ["wget", "--no-verbose", "--tries=1", "--spider", "http://localhost:8000/health"]
-    interval = "30s"
-    timeout  = "2m40s"
+    exec            = ["wget", "--no-verbose", "--tries=1", "--spider", "http://localhost:8000/health"]
+    interval        = "30s"
+    timeout         = "2m10s"
+    attempt_timeout = "10s"
   }
 }
 
 service "proxy" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: ports: host side of 80:80 dropped; envctl publishes container port 80 on an ephemeral host port (envctl env shows them)
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   build {
     context = "./proxy"
@@ -70,8 +69,9 @@ service "proxy" {
     http = 80
   }
   ready {
-    exec     = ["wget", "--no-verbose", "--tries=1", "--spider", "http://localhost:80/health"]
-    interval = "30s"
-    timeout  = "2m10s"
+    exec            = ["wget", "--no-verbose", "--tries=1", "--spider", "http://localhost:80/health"]
+    interval        = "30s"
+    timeout         = "1m40s"
+    attempt_timeout = "10s"
   }
 }

@@ -17,7 +17,6 @@ service "backend" {
 
 service "db" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "postgres"
   user  = "postgres"
   env = {
@@ -36,9 +35,10 @@ service "db" {
     file = "./db/password.txt"
   }
   ready {
-    exec     = ["pg_isready"]
-    interval = "10s"
-    timeout  = "1m15s"
+    exec            = ["pg_isready"]
+    interval        = "10s"
+    timeout         = "50s"
+    attempt_timeout = "5s"
   }
 }
 

@@ -7,7 +7,6 @@ environment {
 service "nginx-proxy" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: ports: host side of 80:80 dropped; envctl publishes container port 80 on an ephemeral host port (envctl env shows them)
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   build {
     context = "./nginx"
   }
@@ -17,15 +16,15 @@ service "nginx-proxy" {
     http = 80
   }
   ready {
-    exec     = ["/bin/sh", "-c", "curl --silent --fail localhost:80/health-check || exit 1"]
-    interval = "10s"
-    timeout  = "1m"
+    exec            = ["/bin/sh", "-c", "curl --silent --fail localhost:80/health-check || exit 1"]
+    interval        = "10s"
+    timeout         = "30s"
+    attempt_timeout = "10s"
   }
 }
 
 service "flask-app" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   build {
     context = "./flask"
   }
@@ -34,8 +33,9 @@ service "flask-app" {
     http = 8000
   }
   ready {
-    exec     = ["/bin/sh", "-c", "curl --silent --fail localhost:8000/flask-health-check || exit 1"]
-    interval = "10s"
-    timeout  = "1m"
+    exec            = ["/bin/sh", "-c", "curl --silent --fail localhost:8000/flask-health-check || exit 1"]
+    interval        = "10s"
+    timeout         = "30s"
+    attempt_timeout = "10s"
   }
 }

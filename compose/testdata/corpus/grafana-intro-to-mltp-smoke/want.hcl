@@ -52,17 +52,16 @@ service "grafana" {
 }
 
 service "mythical-queue" {
-  # envctl: healthcheck.timeout 30s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "rabbitmq:management"
   ready {
-    exec     = ["/bin/sh", "-c", "rabbitmq-diagnostics check_running"]
-    interval = "5s"
-    timeout  = "5m50s"
+    exec            = ["/bin/sh", "-c", "rabbitmq-diagnostics check_running"]
+    interval        = "5s"
+    timeout         = "50s"
+    attempt_timeout = "30s"
   }
 }
 
 service "mythical-database" {
-  # envctl: healthcheck.timeout 5s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   image = "postgres:14.5"
   env = {
     POSTGRES_PASSWORD = "mythical"
@@ -73,9 +72,10 @@ service "mythical-database" {
     target = "/var/lib/postgresql/data"
   }
   ready {
-    exec     = ["/bin/sh", "-c", "pg_isready -U postgres"]
-    interval = "2s"
-    timeout  = "7m"
+    exec            = ["/bin/sh", "-c", "pg_isready -U postgres"]
+    interval        = "2s"
+    timeout         = "2m"
+    attempt_timeout = "5s"
   }
 }
 

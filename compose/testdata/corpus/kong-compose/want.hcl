@@ -95,7 +95,6 @@ service "kong" {
   # envctl: ports: host side of ${KONG_INBOUND_SSL_PROXY_LISTEN:-0.0.0.0}:8443:8443/tcp dropped; envctl publishes container port 8443 on an ephemeral host port (envctl env shows them)
   # envctl: ports: host side of 127.0.0.1:8001:8001/tcp dropped; envctl publishes container port 8001 on an ephemeral host port (envctl env shows them)
   # envctl: ports: host side of 127.0.0.1:8444:8444/tcp dropped; envctl publishes container port 8444 on an ephemeral host port (envctl env shows them)
-  # envctl: healthcheck.timeout 10s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   # envctl: restart on-failure:5 is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: volumes: variable KONG_PREFIX is fixed to its default "/var/run/kong", since envctl needs a fixed value here
   # envctl: security_opt are not supported; dropped (envctl does not set security options)
@@ -140,14 +139,14 @@ service "kong" {
     file = "./POSTGRES_PASSWORD"
   }
   ready {
-    exec     = ["kong", "health"]
-    interval = "10s"
-    timeout  = "3m20s"
+    exec            = ["kong", "health"]
+    interval        = "10s"
+    timeout         = "1m40s"
+    attempt_timeout = "10s"
   }
 }
 
 service "db" {
-  # envctl: healthcheck.timeout 30s (the limit of one check) has no counterpart in ready: envctl bounds each attempt itself; it is counted in ready's timeout
   # envctl: restart on-failure is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: stdin_open is not supported; dropped (services run without stdin; envctl exec ENV SERVICE -- CMD gives one)
   # envctl: tty is not supported; dropped (services run without a terminal; envctl exec ENV SERVICE -- CMD gives one)
@@ -167,8 +166,9 @@ service "db" {
     file = "./POSTGRES_PASSWORD"
   }
   ready {
-    exec     = ["pg_isready", "-U", var.KONG_PG_USER]
-    interval = "30s"
-    timeout  = "3m"
+    exec            = ["pg_isready", "-U", var.KONG_PG_USER]
+    interval        = "30s"
+    timeout         = "1m30s"
+    attempt_timeout = "30s"
   }
 }
