@@ -108,6 +108,7 @@ func StopCluster(scripts, d string) error {
 			}
 		}
 	}
+	defer unreservePorts(d)
 	cmd := exec.Command(filepath.Join(scripts, "stop"))
 	cmd.Env = append(os.Environ(), "MESOS_DIR="+d)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -194,6 +195,10 @@ func start(scripts string, agents int) (string, string, error) {
 		return "", "", err
 	}
 	d := filepath.Join(os.TempDir(), "envctl-mesos-test-"+strconv.Itoa(port))
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", "", err
+	}
+	reservePorts(d, agents)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the first run unpacks Mesos
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(scripts, "start"))
@@ -206,6 +211,7 @@ func start(scripts string, agents int) (string, string, error) {
 		stop := exec.Command(filepath.Join(scripts, "stop"))
 		stop.Env = append(os.Environ(), "MESOS_DIR="+d)
 		_ = stop.Run()
+		unreservePorts(d)
 		return "", "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	for _, line := range strings.Split(stdout.String(), "\n") {

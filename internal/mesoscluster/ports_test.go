@@ -1,0 +1,55 @@
+package mesoscluster
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReservePorts(t *testing.T) {
+	for _, tc := range []struct {
+		name, before, after, other string
+		agents                     int
+		want                       string // the file after reservePorts
+		restored                   string // the file after unreservePorts
+	}{
+		{name: "empty", agents: 3, want: "31000-33999", restored: ""},
+		{name: "kept", before: "8080", agents: 2, want: "8080,31000-32999", restored: "8080"},
+		{name: "changed since", before: "8080", agents: 1, other: "9090", want: "8080,31000-31999", restored: "9090"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "reserved")
+			if err := os.WriteFile(f, []byte(tc.before+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			old := reservedPortsFile
+			reservedPortsFile = f
+			t.Cleanup(func() { reservedPortsFile = old })
+			d := t.TempDir()
+			reservePorts(d, tc.agents)
+			if got := read(t, f); got != tc.want {
+				t.Fatalf("after reserve: %q, want %q", got, tc.want)
+			}
+			if tc.other != "" {
+				os.WriteFile(f, []byte(tc.other+"\n"), 0o644)
+			}
+			unreservePorts(d)
+			if got := read(t, f); got != tc.restored {
+				t.Fatalf("after unreserve: %q, want %q", got, tc.restored)
+			}
+			if _, err := os.Stat(filepath.Join(d, "reserved-ports")); !os.IsNotExist(err) {
+				t.Fatalf("the record is left: %v", err)
+			}
+		})
+	}
+}
+
+func read(t *testing.T, f string) string {
+	t.Helper()
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
