@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/envctl/envctl/internal/testimage"
 )
 
 // apiOnly is setting 4 of issue 10: envctl in a network namespace of its own (unshare -n),
@@ -14,7 +16,7 @@ func apiOnly(t *testing.T) *runner {
 	t.Helper()
 	needRoot(t, "unshare")
 	if h := os.Getenv("DOCKER_HOST"); h != "" && !strings.HasPrefix(h, "unix://") {
-		t.Skipf("DOCKER_HOST=%s is not a unix socket; an empty namespace cannot reach it", h)
+		testimage.SkipOrFail(t, "DOCKER_HOST=%s is not a unix socket; an empty namespace cannot reach it", h)
 	}
 	bin, dir := envctlBin(t), root(t)
 	buildExamples(t, dir)
