@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 )
 
 // envPrefix starts the name of every environment and Compose project this envbench process
@@ -73,30 +72,29 @@ func sweep(ctx context.Context) (int, error) {
 	return removed, nil
 }
 
-// Engine 20.10 releases a removed container's endpoint a little after the removal returns, so
-// a network removed right after its last container can fail with "has active endpoints"; the
-// retries give the engine networkRetries × networkRetryPause to catch up.
-const (
-	networkRetries    = 10
-	networkRetryPause = 300 * time.Millisecond
-)
-
-// removeNetworks removes the named networks, retrying while the engine still counts endpoints.
-// A network that is already gone is not an error.
+// removeNetworks removes the named networks with the docker CLI, retrying each while the
+// engine still counts endpoints (see netBackoff). A network that is already gone is not an
+// error.
 func removeNetworks(ctx context.Context, names []string) error {
 	var errs []error
 	for _, name := range names {
-		var err error
-		for try := 0; try < networkRetries; try++ {
-			if _, err = output(ctx, "docker", "network", "rm", name); err == nil ||
-				strings.Contains(err.Error(), "not found") || !strings.Contains(err.Error(), "active endpoints") {
-				break
+		rm := func(ctx context.Context) error {
+			_, err := output(ctx, "docker", "network", "rm", name)
+			return err
+		}
+		disconnect := func(ctx context.Context) error {
+			out, err := output(ctx, "docker", "network", "inspect", "-f", `{{range $id, $c := .Containers}}{{$id}} {{end}}`, name)
+			if err != nil {
+				return err
 			}
-			time.Sleep(networkRetryPause)
+			var errs []error
+			for _, id := range strings.Fields(out) {
+				_, err := output(ctx, "docker", "network", "disconnect", "-f", name, id)
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
 		}
-		if err != nil && !strings.Contains(err.Error(), "not found") {
-			errs = append(errs, err)
-		}
+		errs = append(errs, networkBackoff.removeNetwork(ctx, name, rm, disconnect))
 	}
 	return errors.Join(errs...)
 }

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
+	"slices"
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
+
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
@@ -34,22 +39,53 @@ type engineLimit struct {
 func measureLimit(ctx context.Context, api *client.Client, image string, delay time.Duration, name string, n int) (engineLimit, error) {
 	var lim engineLimit
 	labels := map[string]string{benchLabel: benchLabelValue}
-	netw, err := api.NetworkCreate(ctx, name, network.CreateOptions{Driver: "bridge", Labels: labels})
+	// Not cancelled with ctx: a create cut short on the client still completes on the engine,
+	// after any clean-up has looked (seen left behind: a network tsb-…-limit-…). Letting it
+	// finish returns the ID, so that whatever was made is removed.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	netw, err := api.NetworkCreate(cctx, name, network.CreateOptions{Driver: "bridge", Labels: labels})
+	cancel()
+	if err == nil && ctx.Err() != nil {
+		err = errors.Join(ctx.Err(), removeLimitNetwork(context.WithoutCancel(ctx), api, name, netw.ID))
+	}
 	if err != nil {
 		return lim, err
 	}
 	ids := make([]string, n)
-	removeAll := func() {
+	// removeAll removes whatever of the measurement is still on the engine, on every error
+	// path: the containers by ID and, for one whose create was cut short before its ID came
+	// back (a cancelled ctx), by its name and label; then the network. What it cannot remove
+	// it reports, so that the failure says what is left.
+	removeAll := func() error {
 		// A fresh context: what was created goes even when ctx was cancelled.
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		for _, id := range ids {
-			if id != "" {
-				_ = api.ContainerRemove(cctx, id, container.RemoveOptions{Force: true})
+		var errs []error
+		if found, err := api.ContainerList(cctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+			filters.Arg("label", benchLabel+"="+benchLabelValue), filters.Arg("name", "^/?"+regexp.QuoteMeta(name)+"-[0-9]+$"))}); err != nil {
+			errs = append(errs, err)
+		} else {
+			for _, c := range found {
+				if !slices.Contains(ids, c.ID) {
+					ids = append(ids, c.ID)
+				}
 			}
 		}
-		_ = removeNetworkRetrying(cctx, api, netw.ID)
+		for _, id := range ids {
+			if id == "" {
+				continue
+			}
+			if err := api.ContainerRemove(cctx, id, container.RemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, err)
+			}
+		}
+		errs = append(errs, removeLimitNetwork(cctx, api, name, netw.ID))
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("cleaning up the engine limit's containers: %w", err)
+		}
+		return nil
 	}
+	failed := func(err error) (engineLimit, error) { return lim, errors.Join(err, removeAll()) }
 
 	began := time.Now()
 	var wg sync.WaitGroup
@@ -64,8 +100,7 @@ func measureLimit(ctx context.Context, api *client.Client, image string, delay t
 	wg.Wait()
 	lim.Up = time.Since(began)
 	if err := errors.Join(errs...); err != nil {
-		removeAll()
-		return lim, err
+		return failed(err)
 	}
 
 	began = time.Now()
@@ -82,19 +117,16 @@ func measureLimit(ctx context.Context, api *client.Client, image string, delay t
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		removeAll()
-		return lim, err
+		return failed(err)
 	}
 	for i, id := range ids {
 		if err := api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil {
-			removeAll()
-			return lim, err
+			return failed(err)
 		}
 		ids[i] = ""
 	}
-	if err := removeNetworkRetrying(ctx, api, netw.ID); err != nil {
-		removeAll()
-		return lim, err
+	if err := removeLimitNetwork(ctx, api, name, netw.ID); err != nil {
+		return failed(err)
 	}
 	lim.Removal = time.Since(began)
 	return lim, nil
@@ -109,9 +141,15 @@ func limitContainer(ctx context.Context, api *client.Client, image string, delay
 	}
 	host := &container.HostConfig{PortBindings: nat.PortMap{"80/tcp": {{HostIP: "127.0.0.1"}}}}
 	netCfg := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netName: {NetworkID: netID}}}
-	created, err := api.ContainerCreate(ctx, cfg, host, netCfg, nil, name)
+	// Not cancelled with ctx, for the network's reason above: the ID must come back.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	created, err := api.ContainerCreate(cctx, cfg, host, netCfg, nil, name)
+	cancel()
 	if err != nil {
 		return "", err
+	}
+	if ctx.Err() != nil {
+		return created.ID, ctx.Err()
 	}
 	if err := api.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		return created.ID, err
@@ -149,20 +187,20 @@ func waitAccepts(ctx context.Context, addr string) error {
 	}
 }
 
-// removeNetworkRetrying removes a network, retrying every 10 ms for up to 5 s while the engine
-// still counts a removed container's endpoint (see networkRetries): a short pause, so that the
-// limit stays strict.
-func removeNetworkRetrying(ctx context.Context, api *client.Client, id string) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := api.NetworkRemove(ctx, id)
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+// removeLimitNetwork removes the engine limit's network with the bare client, retrying and
+// finally force-disconnecting stale endpoints (see netBackoff).
+func removeLimitNetwork(ctx context.Context, api *client.Client, name, id string) error {
+	return networkBackoff.removeNetwork(ctx, name,
+		func(ctx context.Context) error { return api.NetworkRemove(ctx, id) },
+		func(ctx context.Context) error {
+			info, err := api.NetworkInspect(ctx, id, network.InspectOptions{})
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for ep := range info.Containers {
+				errs = append(errs, api.NetworkDisconnect(ctx, id, ep, true))
+			}
+			return errors.Join(errs...)
+		})
 }

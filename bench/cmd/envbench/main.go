@@ -224,7 +224,9 @@ func (b *bench) run(ctx context.Context) error {
 		// catch it too, but then reports it as a leftover).
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, _ = output(cctx, "docker", "network", "rm", b.net)
+		if err := removeNetworks(cctx, []string{b.net}); err != nil {
+			b.logf("warning: %v", err)
+		}
 	}()
 
 	boundEnv, err := Generate(envPrefix+"bound", 1, 1, b.cfg.seed)
