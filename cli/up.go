@@ -168,15 +168,28 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 		if in.Work.Err() != nil {
 			return nil, b, &exitError{code: ExitInterrupted, err: errors.New("interrupted")}
 		}
+		if timedOut() {
+			// The same message as a timeout while services start, not the call that the
+			// deadline happened to cut ("list networks: context deadline exceeded").
+			// The cause is only the deadline, which the message already says.
+			err = fmt.Errorf("the environment was not ready within --timeout %s; nothing had started: preparing it (images, network) did not finish", set.timeout)
+		}
 		if set.format == "json" {
 			// -o json promises one document also when up fails before anything starts (a
 			// missing image, a failed build): the fault suite found stdout empty here.
 			_ = writeJSON(c.App.Writer, resultDoc(&provisioner.Result{Env: env.Name, Backend: b.Name(), Err: err}, env))
 		}
-		return nil, b, &exitError{code: exitCodeOf(err), err: err}
+		code := exitCodeOf(err)
+		if timedOut() {
+			code = ExitFailed
+		}
+		return nil, b, &exitError{code: code, err: err}
 	}
 	observed, err := b.Observe(work, env.Name)
 	if err != nil {
+		if timedOut() {
+			return nil, b, &exitError{code: ExitFailed, err: fmt.Errorf("the environment was not ready within --timeout %s; nothing had started: reading its state from the backend did not finish", set.timeout)}
+		}
 		return nil, b, &exitError{code: exitCodeOf(err), err: err}
 	}
 	// The services outside the selection (up SERVICE...) and those of inactive profiles are
@@ -367,7 +380,9 @@ func prepareImages(ctx context.Context, b provisioner.Backend, t *provisioner.Ta
 func sweepExpired(ctx context.Context, b provisioner.Backend, now time.Time, stderr io.Writer) {
 	expired, err := expiredEnvironments(ctx, b, now)
 	if err != nil {
-		fmt.Fprintf(stderr, "warning: could not look for expired environments: %v\n", err)
+		if ctx.Err() == nil { // cut by --timeout or Ctrl-C: up's own error says so
+			fmt.Fprintf(stderr, "warning: could not look for expired environments: %v\n", err)
+		}
 		return
 	}
 	for _, name := range expired {
