@@ -109,6 +109,7 @@ func StopCluster(scripts, d string) error {
 		}
 	}
 	defer unreservePorts(d)
+	defer releaseClaim(d)
 	cmd := exec.Command(filepath.Join(scripts, "stop"))
 	cmd.Env = append(os.Environ(), "MESOS_DIR="+d)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -194,7 +195,7 @@ func start(scripts string, agents int) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	d := filepath.Join(os.TempDir(), "envctl-mesos-test-"+strconv.Itoa(port))
+	d := clusterDir(port)
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return "", "", err
 	}
@@ -212,7 +213,8 @@ func start(scripts string, agents int) (string, string, error) {
 		stop.Env = append(os.Environ(), "MESOS_DIR="+d)
 		_ = stop.Run()
 		unreservePorts(d)
-		return "", "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		releaseClaim(d)
+		return "", "", fmt.Errorf("%v: %s%s", err, strings.TrimSpace(stderr.String()), logTails(d))
 	}
 	for _, line := range strings.Split(stdout.String(), "\n") {
 		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "MESOS_MASTER="); ok {
@@ -223,7 +225,10 @@ func start(scripts string, agents int) (string, string, error) {
 }
 
 // freePorts finds a port P such that P..P+n-1 are free on loopback (the master and its
-// agents), away from Mesos's default 5050 that a cluster started by hand may hold.
+// agents), away from Mesos's default 5050 that a cluster started by hand may hold, and claims
+// it (claimPort) for this process: free ports alone are not enough, since two test processes
+// starting clusters at the same moment both see the same ports free and then share a
+// MESOS_DIR, each wiping the other's master (seen with tests of several packages at once).
 func freePorts(n int) (int, error) {
 next:
 	for p := 15050; p < 16000; p += 10 {
@@ -234,9 +239,47 @@ next:
 			}
 			ln.Close()
 		}
-		return p, nil
+		if claimPort(p) {
+			return p, nil
+		}
 	}
 	return 0, fmt.Errorf("no %d free ports from 15050 on", n)
+}
+
+var (
+	claimsMu sync.Mutex
+	claims   = map[string]*os.File{} // MESOS_DIR -> its lock, held while the cluster runs
+)
+
+func clusterDir(port int) string {
+	return filepath.Join(os.TempDir(), "envctl-mesos-test-"+strconv.Itoa(port))
+}
+
+// claimPort takes an exclusive lock on port's cluster folder for the life of this process (or
+// until releaseClaim); false when another process holds it. The kernel drops the lock when the
+// process ends, so a killed test run never leaves a port claimed.
+func claimPort(port int) bool {
+	f, err := os.OpenFile(clusterDir(port)+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	claimsMu.Lock()
+	claims[clusterDir(port)] = f
+	claimsMu.Unlock()
+	return true
+}
+
+func releaseClaim(d string) {
+	claimsMu.Lock()
+	defer claimsMu.Unlock()
+	if f := claims[d]; f != nil {
+		f.Close()
+		delete(claims, d)
+	}
 }
 
 // Containers lists the Docker containers made by the agents of the cluster whose MESOS_DIR
@@ -289,4 +332,21 @@ func zombie(pid int) bool {
 		return s[i+2] == 'Z'
 	}
 	return false
+}
+
+// logTails is the end of each log of the cluster in d, for a start that failed: the start
+// script's own `tail -5 FILE...` is refused by GNU tail with several files ("option used in
+// invalid context"), so without this the failure said nothing of why.
+func logTails(d string) string {
+	logs, _ := filepath.Glob(filepath.Join(d, "logs", "*.log"))
+	var b strings.Builder
+	for _, l := range logs {
+		data, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		fmt.Fprintf(&b, "\n==> %s <==\n%s", l, strings.Join(lines[max(0, len(lines)-8):], "\n"))
+	}
+	return b.String()
 }

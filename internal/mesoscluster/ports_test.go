@@ -53,3 +53,20 @@ func read(t *testing.T, f string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// Two starters must never get the same cluster folder: a claimed port is refused to a second
+// claim (another process's, or this one's through another descriptor) until released.
+func TestClaimPortIsExclusive(t *testing.T) {
+	const port = 15990
+	if !claimPort(port) {
+		t.Skipf("port %d's folder is claimed by another process right now", port)
+	}
+	if claimPort(port) {
+		t.Fatal("a second claim of a claimed port succeeded")
+	}
+	releaseClaim(clusterDir(port))
+	if !claimPort(port) {
+		t.Fatal("a released port could not be claimed again")
+	}
+	releaseClaim(clusterDir(port))
+}
