@@ -186,8 +186,11 @@ type liveProgress struct {
 	mu     sync.Mutex // guards lines, byName, notes, closed, the view and every line's fields
 	lines  []*liveLine
 	byName map[string]*liveLine
-	notes  []string // waiting for the feeder to hand them to mpb
-	closed bool
+	// nameWidth is the widest name of lines, kept as lines are added: every row's render
+	// aligns to it, and measuring every line per row made each frame O(rows × services).
+	nameWidth int
+	notes     []string // waiting for the feeder to hand them to mpb
+	closed    bool
 
 	// maxRows is how many rows the display may take: the terminal's height, less one for the
 	// cursor. More lines than that would scroll off the top while mpb redraws, so the display
@@ -278,6 +281,7 @@ func (d *liveProgress) line(name string) *liveLine {
 		l = &liveLine{name: name}
 		d.byName[name] = l
 		d.lines = append(d.lines, l)
+		d.nameWidth = max(d.nameWidth, runewidth.StringWidth(name))
 		d.version++
 	}
 	return l
@@ -418,11 +422,7 @@ func (d *liveProgress) render(i, width int) string {
 		return ""
 	}
 	l := d.lines[i]
-	nameWidth := 0
-	for _, o := range d.lines {
-		nameWidth = max(nameWidth, runewidth.StringWidth(o.name))
-	}
-	return lineText(l, d.waitingFor(l), min(nameWidth, 24), width, d.now())
+	return lineText(l, d.waitingFor(l), min(d.nameWidth, 24), width, d.now())
 }
 
 // condensed chooses, when the lines outnumber the rows, which lines to show (in their order)

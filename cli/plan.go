@@ -46,7 +46,8 @@ func planCommand() *urfave.Command {
 				observed, note = observeForPlan(c.Context, c, env.Name)
 			}
 			// As up: services of inactive profiles are not orphans.
-			observed = slices.DeleteFunc(observed, func(i provisioner.Instance) bool { return slices.Contains(env.LeftOut, i.Service) })
+			leftOut := leftOutSet(env)
+			observed = slices.DeleteFunc(observed, func(i provisioner.Instance) bool { return leftOut[i.Service] })
 			plan := provisioner.MakePlan(env.Name, desired, observed)
 			if note != "" {
 				fmt.Fprintln(c.App.ErrWriter, note)

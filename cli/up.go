@@ -194,8 +194,9 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 	}
 	// The services outside the selection (up SERVICE...) and those of inactive profiles are
 	// not orphans: leave them alone, as Compose does.
+	leftOut := leftOutSet(env)
 	observed = slices.DeleteFunc(observed, func(i provisioner.Instance) bool {
-		return (len(only) > 0 && env.Service(i.Service) == nil) || slices.Contains(env.LeftOut, i.Service)
+		return (len(only) > 0 && env.Service(i.Service) == nil) || leftOut[i.Service]
 	})
 	desired, err := target.Desired()
 	if err != nil {
@@ -335,6 +336,15 @@ func blockedSummary(res *provisioner.Result, env *envs.Environment) string {
 	return "blocked: " + strings.Join(chains, "; ")
 }
 
+// leftOutSet is env.LeftOut as a set: observed instances are checked against it one by one.
+func leftOutSet(env *envs.Environment) map[string]bool {
+	set := make(map[string]bool, len(env.LeftOut))
+	for _, n := range env.LeftOut {
+		set[n] = true
+	}
+	return set
+}
+
 // prepareImages builds or pulls every image the environment needs, all before the first start
 // so that no service waits for another's image in the middle of the run.
 func prepareImages(ctx context.Context, b provisioner.Backend, t *provisioner.Target, stderr io.Writer) error {
@@ -346,6 +356,12 @@ func prepareImages(ctx context.Context, b provisioner.Backend, t *provisioner.Ta
 	// Builds and pulls are heavy for the engine; a few at a time keep it responsive.
 	g.SetLimit(4)
 	var mu sync.Mutex // guards t.ImageIDs
+	// The services of each image, found once: looking through every service per image made
+	// an environment of built services quadratic.
+	users := map[string][]string{}
+	for _, s := range t.Env.Services {
+		users[t.Images[s.Name]] = append(users[t.Images[s.Name]], s.Name)
+	}
 	seen := map[string]bool{}
 	for _, s := range t.Env.Services {
 		ref := t.Images[s.Name]
@@ -363,10 +379,8 @@ func prepareImages(ctx context.Context, b provisioner.Backend, t *provisioner.Ta
 				return fmt.Errorf("service %q: %w", s.Name, err)
 			}
 			mu.Lock()
-			for _, other := range t.Env.Services {
-				if t.Images[other.Name] == ref {
-					t.ImageIDs[other.Name] = id
-				}
+			for _, other := range users[ref] {
+				t.ImageIDs[other] = id
 			}
 			mu.Unlock()
 			return nil

@@ -114,10 +114,18 @@ type Result struct {
 	Created      int              // instances this run started
 	Err          error
 	RolledBack   bool
+
+	// byName indexes Services, so that Service is O(1): Apply and the CLI look up every
+	// service, some once per dependency, and a scan made that quadratic. Apply fills it; a
+	// Result built by hand or changed afterwards falls back to the scan.
+	byName map[string]int
 }
 
 // Service returns the result of one service, or nil.
 func (r *Result) Service(name string) *ServiceResult {
+	if i, ok := r.byName[name]; ok && i < len(r.Services) && r.Services[i].Service == name {
+		return r.Services[i]
+	}
 	for _, s := range r.Services {
 		if s.Service == name {
 			return s
@@ -137,11 +145,13 @@ func Apply(ctx context.Context, b Backend, target *Target, plan *Plan, opt Optio
 	a := &applier{b: b, t: target, plan: plan, opt: opt, res: &Result{Env: target.Env.Name, Backend: b.Name(), Begin: opt.now()}}
 	a.emitMu = &sync.Mutex{}
 	a.sem = make(chan struct{}, max(opt.Parallel, 1))
+	a.res.byName = make(map[string]int, len(target.Env.Services))
 	for _, s := range target.Env.Services {
 		sr := &ServiceResult{Service: s.Name}
 		if st := plan.Step(s.Name); st != nil {
 			sr.Action, sr.Cause = st.Action, st.Cause
 		}
+		a.res.byName[s.Name] = len(a.res.Services)
 		a.res.Services = append(a.res.Services, sr)
 	}
 	a.run(ctx)

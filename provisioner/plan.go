@@ -130,16 +130,28 @@ func MakePlan(env string, desired []Desired, observed []Instance) *Plan {
 
 	// Orphans first, dependents before their dependencies, so a removal never pulls the ground
 	// from under a still-running dependent.
-	orphans := orphanOrder(observed, want)
+	// A removal waits for the removals of the orphans that depend on it, which come before it
+	// in that order. Looked up through the reverse edges, built once: testing every pair of
+	// orphans made a plan with thousands of orphans quadratic.
+	orphans, orphanDeps := orphanOrder(observed, want)
+	dependents := map[string][]string{}
+	for _, name := range orphans {
+		for _, d := range orphanDeps[name] {
+			if ds := dependents[d]; len(ds) == 0 || ds[len(ds)-1] != name {
+				dependents[d] = append(ds, name)
+			}
+		}
+	}
 	removeStep := map[string]int{}
 	for _, name := range orphans {
 		id := len(p.Steps) + 1
 		var deps []int
-		for _, other := range orphans {
-			if sid, ok := removeStep[other]; ok && dependsOn(byService[other], name) {
+		for _, other := range dependents[name] {
+			if sid, ok := removeStep[other]; ok {
 				deps = append(deps, sid)
 			}
 		}
+		sort.Ints(deps)
 		p.Steps = append(p.Steps, Step{ID: id, Action: ActionRemove, Service: name, Cause: "not in the environment file", DependsOn: deps, Old: byService[name]})
 		removeStep[name] = id
 	}
@@ -197,8 +209,9 @@ func pastTense(a Action) string {
 }
 
 // orphanOrder lists the services of observed that are not wanted, dependents first, ties by
-// name, so the order is stable whatever order the backend listed them in.
-func orphanOrder(observed []Instance, want map[string]bool) []string {
+// name, so the order is stable whatever order the backend listed them in; and the dependencies
+// each one's instances carry in their labels.
+func orphanOrder(observed []Instance, want map[string]bool) ([]string, map[string][]string) {
 	deps := map[string][]string{}
 	var names []string
 	for _, inst := range observed {
@@ -212,7 +225,7 @@ func orphanOrder(observed []Instance, want map[string]bool) []string {
 		deps[inst.Service] = append(deps[inst.Service], ParseDeps(inst.Labels[LabelDeps])...)
 	}
 	sort.Strings(names)
-	return DependentsFirst(names, func(n string) []string { return deps[n] })
+	return DependentsFirst(names, func(n string) []string { return deps[n] }), deps
 }
 
 // DependentsFirst orders names so that every name comes before the names it depends on
@@ -258,15 +271,4 @@ func DependentsFirst(names []string, depsOf func(string) []string) []string {
 		order[i], order[j] = order[j], order[i]
 	}
 	return order
-}
-
-func dependsOn(insts []Instance, dep string) bool {
-	for _, inst := range insts {
-		for _, d := range ParseDeps(inst.Labels[LabelDeps]) {
-			if d == dep {
-				return true
-			}
-		}
-	}
-	return false
 }
