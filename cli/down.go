@@ -68,14 +68,17 @@ func downCommand() *urfave.Command {
 					}
 				}
 			}
-			return removeEnvironments(in.Work, c, b, names, format)
+			return removeEnvironments(in.Work, c, b, names, format, nil)
 		},
 	}
 }
 
 // removeEnvironments downs each named environment and reports. An environment that does not
 // exist is an error for an explicit NAME (a typo should not pass silently) but not for --all.
-func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Backend, names []string, format string) error {
+//
+// more, when not nil, runs after the environments are removed: it adds its own findings to
+// the JSON document and returns how many of them failed.
+func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Backend, names []string, format string, more func(doc map[string]any) int) error {
 	type removedDoc struct {
 		Name      string `json:"name"`
 		Instances int    `json:"instances"`
@@ -122,8 +125,12 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 		unlock()
 		docs = append(docs, d)
 	}
+	doc := map[string]any{"removed": docs}
+	if more != nil && ctx.Err() == nil {
+		failed += more(doc)
+	}
 	if format == "json" {
-		if err := writeJSON(c.App.Writer, map[string]any{"removed": docs}); err != nil {
+		if err := writeJSON(c.App.Writer, doc); err != nil {
 			return err
 		}
 	}
@@ -173,7 +180,7 @@ func nameFromFile(c *urfave.Context) (string, error) {
 func gcCommand() *urfave.Command {
 	return &urfave.Command{
 		Name:  "gc",
-		Usage: "remove expired environments",
+		Usage: "remove expired environments and the probe agent's stale images",
 		Flags: []urfave.Flag{
 			&urfave.BoolFlag{Name: "dry-run", Usage: "only list what would be removed"},
 			&urfave.IntFlag{Name: "parallel", Value: defaultParallel, Usage: "at most this many removals at once"},
@@ -196,19 +203,33 @@ func gcCommand() *urfave.Command {
 			if err != nil {
 				return &exitError{code: exitCodeOf(err), err: err}
 			}
+			// Besides environments, gc removes the probe agent's stale images (one per envctl
+			// build would pile up otherwise); what it removes is said on stderr, so that the
+			// dry run's stdout stays the list of expired environments.
 			if c.Bool("dry-run") {
+				images, failed := sweepAgentImages(in.Work, b, true, c.App.ErrWriter)
 				if format == "json" {
-					return writeJSON(c.App.Writer, map[string]any{"expired": append([]string{}, names...)})
+					if err := writeJSON(c.App.Writer, map[string]any{"expired": append([]string{}, names...), "agent_images": images}); err != nil {
+						return err
+					}
+				} else {
+					for _, n := range names {
+						fmt.Fprintln(c.App.Writer, n)
+					}
 				}
-				for _, n := range names {
-					fmt.Fprintln(c.App.Writer, n)
+				if failed > 0 {
+					return silentExit(ExitFailed)
 				}
 				return nil
 			}
 			if len(names) == 0 && format == "text" {
 				fmt.Fprintln(c.App.ErrWriter, "No expired environments.")
 			}
-			return removeEnvironments(in.Work, c, b, names, format)
+			return removeEnvironments(in.Work, c, b, names, format, func(doc map[string]any) int {
+				images, failed := sweepAgentImages(in.Work, b, false, c.App.ErrWriter)
+				doc["agent_images"] = images
+				return failed
+			})
 		},
 	}
 }

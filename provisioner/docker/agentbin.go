@@ -150,7 +150,7 @@ func (b *Backend) EngineArch(ctx context.Context) (string, error) {
 
 // AgentImage returns the reference of an image FROM scratch holding the agent binary (see
 // AgentBinary) at /envctl, building it through the engine's build API when the engine lacks
-// it. No registry is involved. The image carries LabelAgent; RemoveAgentImages removes it.
+// it. No registry is involved. The image carries LabelAgent; envctl gc removes it once stale (RemoveStaleAgentImages).
 func (b *Backend) AgentImage(ctx context.Context) (string, error) {
 	b.agentImageMu.Lock()
 	defer b.agentImageMu.Unlock()
@@ -168,6 +168,9 @@ func (b *Backend) AgentImage(ctx context.Context) (string, error) {
 	}
 	ref := AgentRepo + ":" + sum[:12]
 	if _, found, err := b.imageID(ctx, ref); err != nil || found {
+		if found {
+			b.touchAgentImage(ctx, ref) // in use: gc keeps it (RemoveStaleAgentImages)
+		}
 		return ref, err
 	}
 	pr, pw := io.Pipe()
