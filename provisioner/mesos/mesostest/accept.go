@@ -126,7 +126,9 @@ func (m *Master) validateOffersLocked(fw *framework, ids []mesos.OfferID) ([]*of
 // still available in this ACCEPT. It returns the task's resources.
 func (m *Master) validateTaskLocked(fw *framework, a *agent, ti *mesos.TaskInfo, available res) (res, string) {
 	if msg := validateTaskID(ti.TaskID.Value); msg != "" {
-		return res{}, "Task ID '" + ti.TaskID.Value + "' is invalid: " + msg
+		// Mesos 1.12 sends common::validation::validateTaskID's message alone (seen on the
+		// real master: "'bad/id' contains invalid characters").
+		return res{}, msg
 	}
 	if _, dup := fw.tasks[ti.TaskID.Value]; dup {
 		return res{}, "Task has duplicate ID: " + ti.TaskID.Value
@@ -179,11 +181,11 @@ func validateTaskID(id string) string {
 	case len(id) > 255:
 		return "ID must not be greater than 255 characters"
 	case id == "." || id == "..":
-		return "'.' and '..' are disallowed"
+		return "'" + id + "' is disallowed"
 	}
 	for _, c := range id {
 		if c == '/' || c == '\\' || unicode.IsControl(c) || unicode.IsSpace(c) {
-			return "ID must not contain '/', '\\', whitespace or control characters"
+			return "'" + id + "' contains invalid characters"
 		}
 	}
 	return ""

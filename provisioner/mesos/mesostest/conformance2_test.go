@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,38 +31,56 @@ func noOffers(t *testing.T, s *sub, when string) {
 }
 
 func TestConformance18_AllocationTiming(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
-		m := startMaster(t, Options{NoDocker: true, Clock: clock})
+		m := tg.start(t, Options{NoDocker: true, Clock: clock})
 		s := newClient(t, m, c).subscribe(frameworkInfo("a"))
 		// Immediately after SUBSCRIBED, with no tick.
 		offers := s.offers(5 * time.Second)
 		// Resources returned without a filter wait for the next tick.
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
 			OfferIDs: ids(offers), Filters: &mesos.Filters{RefuseSeconds: ptr(0.0)}}}, http.StatusAccepted)
-		noOffers(t, s, "right after DECLINE")
-		clock.Advance(999 * time.Millisecond)
-		noOffers(t, s, "before the 1 s tick")
-		clock.Advance(time.Millisecond)
+		if !tg.real { // realPlans: the tick's timing needs the fake clock
+			noOffers(t, s, "right after DECLINE")
+			clock.Advance(999 * time.Millisecond)
+			noOffers(t, s, "before the 1 s tick")
+			clock.Advance(time.Millisecond)
+		}
 		offers = s.offers(5 * time.Second)
 		// REVIVE allocates at once, even inside a long filter.
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
 			OfferIDs: ids(offers), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
-		clock.Advance(3 * time.Second)
-		noOffers(t, s, "inside the filter")
+		if tg.real {
+			s.noOffersFor(3*time.Second, "inside the filter")
+		} else {
+			clock.Advance(3 * time.Second)
+			noOffers(t, s, "inside the filter")
+		}
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_REVIVE}, http.StatusAccepted)
 		s.offers(5 * time.Second)
-		if m.OfferRounds() != 3 {
+		if !tg.real && m.OfferRounds() != 3 {
 			t.Errorf("OfferRounds: got %d, want 3", m.OfferRounds())
 		}
 	})
 }
 
 func TestConformance19_OfferFilters(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
-		m := startMaster(t, Options{NoDocker: true, Clock: clock})
+		m := tg.start(t, Options{NoDocker: true, Clock: clock})
 		s := newClient(t, m, c).subscribe(frameworkInfo("f"))
+		// hidden asserts no offer for d: by advancing the double's clock to a second before
+		// d, or on the real clock by watching until then.
+		hidden := func(d time.Duration, when string) {
+			t.Helper()
+			if tg.real {
+				s.noOffersFor(d-time.Second, when)
+				return
+			}
+			clock.Advance(d - time.Second)
+			noOffers(t, s, when)
+			clock.Advance(time.Second)
+		}
 		tests := []struct {
 			name    string
 			filters *mesos.Filters
@@ -76,31 +95,42 @@ func TestConformance19_OfferFilters(t *testing.T) {
 		for _, tt := range tests {
 			s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
 				OfferIDs: ids(offers), Filters: tt.filters}}, http.StatusAccepted)
-			clock.Advance(tt.hidden - time.Second)
-			noOffers(t, s, tt.name+": before the filter expires")
-			clock.Advance(time.Second)
+			hidden(tt.hidden, tt.name+": before the filter expires")
 			offers = s.offers(5 * time.Second)
 		}
-		// An ACCEPT filters what it leaves unused, too.
-		zero := 0.0
-		_ = zero
-		s.mustCall(&scheduler.Call{Type: scheduler.Call_ACCEPT, Accept: &scheduler.Call_Accept{OfferIDs: ids(offers),
+		// An ACCEPT filters what it leaves unused, too (the real master's other agents'
+		// offers are declined with the default filter alongside).
+		s.mustCall(&scheduler.Call{Type: scheduler.Call_ACCEPT, Accept: &scheduler.Call_Accept{OfferIDs: first(offers),
 			Operations: []mesos.Offer_Operation{{Type: mesos.Offer_Operation_LAUNCH, Launch: &mesos.Offer_Operation_Launch{
 				TaskInfos: []mesos.TaskInfo{cmdTask("t", offers[0].AgentID.Value, "sleep 30")}}}}}}, http.StatusAccepted)
-		clock.Advance(4 * time.Second)
-		noOffers(t, s, "inside ACCEPT's default filter")
-		// SUPPRESS stops offers; REVIVE clears filters and suppression.
+		if len(offers) > 1 {
+			s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+				OfferIDs: ids(offers[1:])}}, http.StatusAccepted)
+		}
+		// On the real clock 3 s of the 5 s, leaving time for SUPPRESS to arrive inside it.
+		if tg.real {
+			s.noOffersFor(3*time.Second, "inside ACCEPT's default filter")
+		} else {
+			clock.Advance(4 * time.Second)
+			noOffers(t, s, "inside ACCEPT's default filter")
+		}
+		// SUPPRESS stops offers (past the filter's end, too); REVIVE clears filters and
+		// suppression.
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_SUPPRESS}, http.StatusAccepted)
-		clock.Advance(10 * time.Second)
-		noOffers(t, s, "while suppressed")
+		if tg.real {
+			s.noOffersFor(3*time.Second, "while suppressed")
+		} else {
+			clock.Advance(10 * time.Second)
+			noOffers(t, s, "while suppressed")
+		}
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_REVIVE}, http.StatusAccepted)
 		s.offers(5 * time.Second)
 	})
 }
 
 func TestConformance20_StaleOfferIDs(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		s := newClient(t, m, c).subscribe(frameworkInfo("s"))
 		offers := s.offers(5 * time.Second)
 		stale := []mesos.OfferID{{Value: m.ID() + "-O999"}}
@@ -113,11 +143,11 @@ func TestConformance20_StaleOfferIDs(t *testing.T) {
 }
 
 func TestConformance21_InvalidOffers(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true, Agents: 2})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true, Agents: 2})
 		cl := newClient(t, m, c)
 		s := cl.subscribe(frameworkInfo("i"))
-		offers := s.offers(5 * time.Second)
+		offers := s.offersOf(2, 5*time.Second)
 		a0 := offers[0].AgentID.Value
 		unknown := mesos.OfferID{Value: m.ID() + "-O999"}
 		check := func(name string, offerIDs []mesos.OfferID, state mesos.TaskState) {
@@ -151,8 +181,8 @@ func TestConformance21_InvalidOffers(t *testing.T) {
 }
 
 func TestConformance22_TaskValidation(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true, CPUs: 1})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true, CPUs: 1})
 		s := newClient(t, m, c).subscribe(frameworkInfo("v"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID.Value
@@ -161,8 +191,13 @@ func TestConformance22_TaskValidation(t *testing.T) {
 		wrongAgent := cmdTask("wrong-agent", "S-nope", "true")
 		noRes := cmdTask("no-res", a, "true")
 		noRes.Resources = nil
+		offered, err := fromProto(offers[0].Resources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What is left after good's 0.1 cpus, and a little more.
 		big := cmdTask("over-commit", a, "true")
-		big.Resources = res{cpus: 0.95, mem: 32}.toProto("")
+		big.Resources = res{cpus: offered.cpus - 0.05, mem: 32}.toProto("")
 		neither := cmdTask("neither", a, "true")
 		neither.Command = nil
 		dockerType := mesos.ContainerInfo_DOCKER
@@ -175,11 +210,13 @@ func TestConformance22_TaskValidation(t *testing.T) {
 		badHealth.HealthCheck = &mesos.HealthCheck{Type: mesos.HealthCheck_HTTP,
 			HTTP: &mesos.HealthCheck_HTTPCheckInfo{Port: 80, Path: ptr("healthz")}}
 		badID := cmdTask("bad/id", a, "true")
-		s.launch(ids(offers), good, dup, wrongAgent, noRes, big, neither, noDocker, nameParam, badHealth, badID)
+		dotID := cmdTask("..", a, "true")
+		s.launch(first(offers), good, dup, wrongAgent, noRes, big, neither, noDocker, nameParam, badHealth, badID, dotID)
 		want := map[string]string{
 			"wrong-agent": "invalid agent", "no-res": "no resources", "over-commit": "more than available",
 			"neither": "CommandInfo or ExecutorInfo", "no-docker": "DockerInfo 'docker' is not set",
-			"name-param": "must not be 'name'", "bad-health": "must start with '/'", "bad/id": "is invalid",
+			"name-param": "must not be 'name'", "bad-health": "must start with '/'", "bad/id": "'bad/id' contains invalid characters",
+			"..": "'..' is disallowed",
 		}
 		gotErrors := map[string]string{}
 		dupSeen, goodStarted := false, false
@@ -219,8 +256,8 @@ func TestConformance22_TaskValidation(t *testing.T) {
 }
 
 func TestConformance23_LaunchGroupValidation(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		s := newClient(t, m, c).subscribe(frameworkInfo("g"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID.Value
@@ -232,7 +269,7 @@ func TestConformance23_LaunchGroupValidation(t *testing.T) {
 		custom := exec
 		custom.Type = mesos.ExecutorInfo_CUSTOM
 		ct := cmdTask("custom-exec", a, "true")
-		s.mustCall(&scheduler.Call{Type: scheduler.Call_ACCEPT, Accept: &scheduler.Call_Accept{OfferIDs: ids(offers),
+		s.mustCall(&scheduler.Call{Type: scheduler.Call_ACCEPT, Accept: &scheduler.Call_Accept{OfferIDs: first(offers),
 			Operations: []mesos.Offer_Operation{
 				{Type: mesos.Offer_Operation_LAUNCH_GROUP, LaunchGroup: &mesos.Offer_Operation_LaunchGroup{
 					Executor: exec, TaskGroup: mesos.TaskGroupInfo{Tasks: []mesos.TaskInfo{dt}}}},
@@ -249,37 +286,48 @@ func TestConformance23_LaunchGroupValidation(t *testing.T) {
 }
 
 func TestConformance25_ReliableUpdates(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
-		m := startMaster(t, Options{NoDocker: true, Clock: clock})
+		m := tg.start(t, Options{NoDocker: true, Clock: clock})
 		cl := newClient(t, m, c)
 		info := &mesos.FrameworkInfo{User: "u", Name: "r", FailoverTimeout: ptr(600.0)}
 		s := cl.subscribe(info)
 		offers := s.offers(5 * time.Second)
-		s.launch(ids(offers), cmdTask("t", offers[0].AgentID.Value, "sleep 30"))
+		s.launch(first(offers), cmdTask("t", offers[0].AgentID.Value, "sleep 30"))
 		first := s.update("t", mesos.TASK_STARTING, 5*time.Second)
 		if len(first.UUID) != 16 || first.AgentID == nil || first.ExecutorID == nil || first.Timestamp == nil {
 			t.Fatalf("reliable update lacks uuid/agent_id/executor_id/timestamp: %+v", first)
 		}
 		// Not acknowledged: TASK_RUNNING is held back; STARTING is resent
-		// after 10 s, then 20 s later.
+		// after 10 s, then 20 s later (on the real clock: once, after 10 s).
 		if st := s.nextUpdateWithin(300 * time.Millisecond); st != nil {
 			t.Fatalf("got %s before acknowledging STARTING, want nothing", st.GetState())
 		}
-		for _, wait := range []time.Duration{10 * time.Second, 20 * time.Second} {
-			clock.Advance(wait - time.Millisecond)
-			if st := s.nextUpdateWithin(100 * time.Millisecond); st != nil {
-				t.Fatalf("resend before %v: got %s", wait, st.GetState())
+		if tg.real {
+			sent := time.Now()
+			st := s.nextUpdate(30 * time.Second)
+			if st.GetState() != mesos.TASK_STARTING || string(st.UUID) != string(first.UUID) {
+				t.Fatalf("resend: got %s with the same uuid %v, want TASK_STARTING again", st.GetState(), string(st.UUID) == string(first.UUID))
 			}
-			clock.Advance(time.Millisecond)
-			st := s.update("t", mesos.TASK_STARTING, 5*time.Second)
-			if string(st.UUID) != string(first.UUID) {
-				t.Fatal("resent update has a different uuid")
+			if d := time.Since(sent); d < 9*time.Second {
+				t.Errorf("resent after %v, want 10 s", d)
+			}
+		} else {
+			for _, wait := range []time.Duration{10 * time.Second, 20 * time.Second} {
+				clock.Advance(wait - time.Millisecond)
+				if st := s.nextUpdateWithin(100 * time.Millisecond); st != nil {
+					t.Fatalf("resend before %v: got %s", wait, st.GetState())
+				}
+				clock.Advance(time.Millisecond)
+				st := s.update("t", mesos.TASK_STARTING, 5*time.Second)
+				if string(st.UUID) != string(first.UUID) {
+					t.Fatal("resent update has a different uuid")
+				}
 			}
 		}
 		// After a re-SUBSCRIBE the pending update comes again at once.
 		s.close()
-		waitFor(t, "disconnect", func() bool { return !frameworkConnected(m, s.fwID) })
+		m.disconnected(t, s.fwID)
 		info.ID = &mesos.FrameworkID{Value: s.fwID}
 		s = cl.subscribe(info)
 		st := s.update("t", mesos.TASK_STARTING, 5*time.Second)
@@ -303,9 +351,9 @@ func (s *sub) nextUpdateWithin(d time.Duration) *mesos.TaskStatus {
 }
 
 func TestConformance26_MasterUpdatesHaveNoUUID(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
-		m := startMaster(t, Options{NoDocker: true, Clock: clock})
+		m := tg.start(t, Options{NoDocker: true, Clock: clock})
 		s := newClient(t, m, c).subscribe(frameworkInfo("n"))
 		s.offers(5 * time.Second)
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_RECONCILE, Reconcile: &scheduler.Call_Reconcile{
@@ -317,16 +365,18 @@ func TestConformance26_MasterUpdatesHaveNoUUID(t *testing.T) {
 				t.Errorf("%s: uuid %d bytes, source %s; want none and SOURCE_MASTER", id, len(st.UUID), st.GetSource())
 			}
 		}
-		clock.Advance(2 * time.Minute)
-		if st := s.nextUpdateWithin(300 * time.Millisecond); st != nil {
-			t.Errorf("master update resent: %s %s", st.TaskID.Value, st.GetState())
+		if !tg.real { // realPlans: minutes on the real clock
+			clock.Advance(2 * time.Minute)
+			if st := s.nextUpdateWithin(300 * time.Millisecond); st != nil {
+				t.Errorf("master update resent: %s %s", st.TaskID.Value, st.GetState())
+			}
 		}
 	})
 }
 
 func TestConformance27_Acknowledge(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		s := newClient(t, m, c).subscribe(frameworkInfo("a"))
 		offers := s.offers(5 * time.Second)
 		agent := offers[0].AgentID
@@ -337,7 +387,7 @@ func TestConformance27_Acknowledge(t *testing.T) {
 			ack := ack
 			s.mustCall(&scheduler.Call{Type: scheduler.Call_ACKNOWLEDGE, Acknowledge: &ack}, http.StatusAccepted)
 		}
-		s.launch(ids(offers), cmdTask("t", agent.Value, "true"))
+		s.launch(first(offers), cmdTask("t", agent.Value, "true"))
 		s.updateAck("t", mesos.TASK_RUNNING, 5*time.Second)
 		fin := s.update("t", mesos.TASK_FINISHED, 5*time.Second)
 		// A wrong uuid does not release anything; the task stays known.
@@ -357,8 +407,8 @@ func TestConformance27_Acknowledge(t *testing.T) {
 }
 
 func TestConformance28_Kill(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		cl := newClient(t, m, c)
 		ks := frameworkInfo("k")
 		ks.Capabilities = []mesos.FrameworkInfo_Capability{{Type: mesos.FrameworkInfo_Capability_TASK_KILLING_STATE}}
@@ -369,7 +419,7 @@ func TestConformance28_Kill(t *testing.T) {
 		t1 := cmdTask("victim", a.Value, "sleep 60")
 		t1.KillPolicy = grace
 		t2 := cmdTask("bystander", a.Value, "sleep 60")
-		s.launch(ids(offers), t1, t2)
+		s.launch(first(offers), t1, t2)
 		s.allRunning(5*time.Second, "victim", "bystander")
 		// Wrong agent: ignored.
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_KILL, Kill: &scheduler.Call_Kill{TaskID: mesos.TaskID{Value: "bystander"},
@@ -389,12 +439,15 @@ func TestConformance28_Kill(t *testing.T) {
 		if st := s.nextUpdateWithin(300 * time.Millisecond); st != nil {
 			t.Errorf("bystander: got %s %s, want it untouched", st.TaskID.Value, st.GetState())
 		}
+		if tg.real { // realPlans: a launch held back needs SetLaunchDelay
+			return
+		}
 		// Without the capability: no TASK_KILLING. And a kill during launch.
 		m.SetLaunchDelay(time.Second)
 		s2 := cl.subscribe(frameworkInfo("plain"))
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_REVIVE}, http.StatusAccepted)
 		o2 := s2.offers(5 * time.Second)
-		s2.launch(ids(o2), cmdTask("early", a.Value, "sleep 60"))
+		s2.launch(first(o2), cmdTask("early", a.Value, "sleep 60"))
 		time.Sleep(100 * time.Millisecond)
 		s2.mustCall(&scheduler.Call{Type: scheduler.Call_KILL, Kill: &scheduler.Call_Kill{TaskID: mesos.TaskID{Value: "early"}}}, http.StatusAccepted)
 		st = s2.nextUpdate(5 * time.Second)
@@ -405,8 +458,8 @@ func TestConformance28_Kill(t *testing.T) {
 }
 
 func TestConformance29_Reconcile(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		s := newClient(t, m, c).subscribe(frameworkInfo("r"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID
@@ -414,23 +467,28 @@ func TestConformance29_Reconcile(t *testing.T) {
 			DelaySeconds: ptr(0.0), IntervalSeconds: ptr(0.05)}
 		run := cmdTask("running", a.Value, "sleep 60")
 		run.HealthCheck = hc
-		s.launch(ids(offers), run)
+		s.launch(first(offers), run)
 		s.updateAck("running", mesos.TASK_RUNNING, 5*time.Second)
 		if st := s.updateAck("running", mesos.TASK_RUNNING, 5*time.Second); st.Healthy == nil || !*st.Healthy {
 			t.Fatalf("want a healthy update first, got %+v", st)
 		}
-		m.SetLaunchDelay(5 * time.Second)
-		s.mustCall(&scheduler.Call{Type: scheduler.Call_REVIVE}, http.StatusAccepted)
-		o2 := s.offers(5 * time.Second)
-		s.launch(ids(o2), cmdTask("staging", a.Value, "sleep 60"))
-		time.Sleep(100 * time.Millisecond)
+		wantStates := map[string]mesos.TaskState{"running": mesos.TASK_RUNNING, "staging": mesos.TASK_STAGING}
+		if tg.real { // realPlans: a task held in TASK_STAGING needs SetLaunchDelay
+			delete(wantStates, "staging")
+		} else {
+			m.SetLaunchDelay(5 * time.Second)
+			s.mustCall(&scheduler.Call{Type: scheduler.Call_REVIVE}, http.StatusAccepted)
+			o2 := s.offers(5 * time.Second)
+			s.launch(first(o2), cmdTask("staging", a.Value, "sleep 60"))
+			time.Sleep(100 * time.Millisecond)
+		}
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_RECONCILE, Reconcile: &scheduler.Call_Reconcile{}}, http.StatusAccepted)
 		got := map[string]mesos.TaskStatus{}
-		for len(got) < 2 {
+		for len(got) < len(wantStates) {
 			st := s.nextUpdate(5 * time.Second)
 			got[st.TaskID.Value] = st
 		}
-		for id, want := range map[string]mesos.TaskState{"running": mesos.TASK_RUNNING, "staging": mesos.TASK_STAGING} {
+		for id, want := range wantStates {
 			st := got[id]
 			if st.GetState() != want || st.GetReason() != mesos.REASON_RECONCILIATION || st.GetSource() != mesos.SOURCE_MASTER || len(st.UUID) != 0 {
 				t.Errorf("%s: got %s %s %s uuid=%d, want %s REASON_RECONCILIATION SOURCE_MASTER no uuid",
@@ -448,45 +506,56 @@ func TestConformance29_Reconcile(t *testing.T) {
 }
 
 func TestConformance30_Health(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
-		m := startMaster(t, Options{NoDocker: true, Clock: clock})
+		m := tg.start(t, Options{NoDocker: true, Clock: clock})
 		s := newClient(t, m, c).subscribe(frameworkInfo("h"))
 		offers := s.offers(5 * time.Second)
 		flag := filepath.Join(t.TempDir(), "healthy")
+		// On the real clock the steps are not timed (realPlans): a long grace period keeps
+		// failures before the flag exists out, and each step waits for its update.
+		advance := func(d time.Duration) {
+			if !tg.real {
+				clock.Advance(d)
+			}
+		}
+		grace, steady := 4.0, 300*time.Millisecond
+		if tg.real {
+			grace, steady = 120.0, 2*time.Second
+		}
 		task := cmdTask("h", offers[0].AgentID.Value, "sleep 60")
 		task.HealthCheck = &mesos.HealthCheck{Type: mesos.HealthCheck_COMMAND,
 			Command:      &mesos.CommandInfo{Value: ptr("test -f " + flag)},
-			DelaySeconds: ptr(2.0), IntervalSeconds: ptr(1.0), GracePeriodSeconds: ptr(4.0),
+			DelaySeconds: ptr(2.0), IntervalSeconds: ptr(1.0), GracePeriodSeconds: ptr(grace),
 			ConsecutiveFailures: ptr(uint32(2)), TimeoutSeconds: ptr(5.0)}
-		s.launch(ids(offers), task)
+		s.launch(first(offers), task)
 		st := s.updateAck("h", mesos.TASK_RUNNING, 5*time.Second)
 		if st.Healthy != nil {
 			t.Errorf("first RUNNING carries healthy=%v, want none", *st.Healthy)
 		}
 		// Failing, but inside the grace period (4 s, including the 2 s delay): no update.
-		clock.Advance(3 * time.Second)
+		advance(3 * time.Second)
 		if st := s.nextUpdateWithin(300 * time.Millisecond); st != nil {
 			t.Fatalf("update inside the grace period: %s healthy=%v", st.GetState(), st.Healthy)
 		}
 		os.WriteFile(flag, nil, 0o644)
-		clock.Advance(time.Second)
+		advance(time.Second)
 		st = s.updateAck("h", mesos.TASK_RUNNING, 5*time.Second)
 		if st.Healthy == nil || !*st.Healthy || st.GetReason() != mesos.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED {
 			t.Fatalf("after the first pass: got healthy=%v reason %s, want true REASON_TASK_HEALTH_CHECK_STATUS_UPDATED", st.Healthy, st.GetReason())
 		}
 		// Steady health is not repeated.
-		clock.Advance(time.Second)
-		if st := s.nextUpdateWithin(300 * time.Millisecond); st != nil {
+		advance(time.Second)
+		if st := s.nextUpdateWithin(steady); st != nil {
 			t.Fatalf("repeated healthy update: %+v", st)
 		}
 		os.Remove(flag)
-		clock.Advance(time.Second)
+		advance(time.Second)
 		st = s.updateAck("h", mesos.TASK_RUNNING, 5*time.Second)
 		if st.Healthy == nil || *st.Healthy {
 			t.Fatalf("after a failure: got healthy=%v, want false", st.Healthy)
 		}
-		clock.Advance(time.Second)
+		advance(time.Second)
 		st = s.updateAck("h", mesos.TASK_RUNNING, 5*time.Second)
 		if st.Healthy == nil || *st.Healthy {
 			t.Fatalf("second failure: got healthy=%v, want false", st.Healthy)
@@ -499,22 +568,27 @@ func TestConformance30_Health(t *testing.T) {
 }
 
 func TestConformance31_Teardown(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		cl := newClient(t, m, c)
 		info := &mesos.FrameworkInfo{User: "u", Name: "td", FailoverTimeout: ptr(600.0)}
 		s := cl.subscribe(info)
 		offers := s.offers(5 * time.Second)
-		s.launch(ids(offers), cmdTask("t", offers[0].AgentID.Value, "sleep 60"))
+		command := "sleep 331." + strconv.Itoa(len(c.name)) // tells its process apart
+		s.launch(first(offers), cmdTask("t", offers[0].AgentID.Value, command))
 		s.updateAck("t", mesos.TASK_RUNNING, 5*time.Second)
-		pid := taskPID(m, s.fwID, "t")
+		alive := func() bool { return len(processesWith(command)) > 0 }
+		if !tg.real {
+			pid := taskPID(m.Master, s.fwID, "t")
+			alive = func() bool { return processAlive(pid) }
+		}
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_TEARDOWN}, http.StatusAccepted)
 		for ev := range s.events {
 			if ev.Type == scheduler.Event_UPDATE {
 				t.Errorf("TEARDOWN streamed %s, want no update", eventString(ev))
 			}
 		}
-		waitFor(t, "task process killed", func() bool { return !processAlive(pid) })
+		m.eventually(t, "task process killed", func() bool { return !alive() })
 		if code, _ := s.call(&scheduler.Call{Type: scheduler.Call_REVIVE}); code != http.StatusBadRequest {
 			t.Errorf("call after TEARDOWN: got %d, want 400", code)
 		}
@@ -527,8 +601,8 @@ func TestConformance31_Teardown(t *testing.T) {
 }
 
 func TestConformance32_AgentLoss(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true, Agents: 2, AllocationInterval: 50 * time.Millisecond})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true, Agents: 2, AllocationInterval: 50 * time.Millisecond})
 		s := newClient(t, m, c).subscribe(frameworkInfo("l"))
 		offers := s.offers(5 * time.Second)
 		var on0 mesos.Offer
@@ -539,7 +613,7 @@ func TestConformance32_AgentLoss(t *testing.T) {
 		}
 		s.launch([]mesos.OfferID{on0.ID}, cmdTask("t", on0.AgentID.Value, "sleep 60"))
 		s.updateAck("t", mesos.TASK_RUNNING, 5*time.Second)
-		pid := taskPID(m, s.fwID, "t")
+		pid := taskPID(m.Master, s.fwID, "t")
 		// Wait until agent 0's remaining resources are offered again.
 		var rescinded string
 		s.waitFor("an offer on agent 0", 5*time.Second, func(ev *scheduler.Event) bool {
@@ -578,11 +652,11 @@ func TestConformance32_AgentLoss(t *testing.T) {
 // fields omitted (no nulls). The protobuf half is covered by decoding every
 // event of every other test with gogo's generated code.
 func TestConformance33_EncodingParity(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		s := newClient(t, m, c).subscribe(frameworkInfo("p"))
 		offers := s.offers(5 * time.Second)
-		s.launch(ids(offers), cmdTask("t", offers[0].AgentID.Value, "sleep 5"))
+		s.launch(first(offers), cmdTask("t", offers[0].AgentID.Value, "sleep 5"))
 		ev, raw := s.nextRaw(5 * time.Second)
 		for ev != nil && ev.Type != scheduler.Event_UPDATE {
 			ev, raw = s.nextRaw(5 * time.Second)
@@ -641,8 +715,8 @@ func checkNoNulls(t *testing.T, path string, v any) {
 }
 
 func TestConformance34_HeadersBeforeEvents(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m := startMaster(t, Options{NoDocker: true})
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		m := tg.start(t, Options{NoDocker: true})
 		m.SetSubscribeDelay(1500 * time.Millisecond)
 		cl := newClient(t, m, c)
 		call := &scheduler.Call{Type: scheduler.Call_SUBSCRIBE, Subscribe: &scheduler.Call_Subscribe{FrameworkInfo: frameworkInfo("d")}}

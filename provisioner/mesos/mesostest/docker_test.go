@@ -41,26 +41,33 @@ func startDockerMaster(t *testing.T, agents int) (*Master, string) {
 }
 
 func TestConformance24_DockerLaunch(t *testing.T) {
-	eachCodec(t, func(t *testing.T, c testCodec) {
-		m, image := startDockerMaster(t, 1)
+	conformance(t, func(t *testing.T, tg *target, c testCodec) {
+		image := testimage.NeedTestsvc(t)
+		m := tg.start(t, Options{Agents: 1, AllocationInterval: 100 * time.Millisecond})
 		s := newClient(t, m, c).subscribe(frameworkInfo("d"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID.Value
+		// Host ports from the agent's own range (the real test cluster gives each agent one).
+		r, err := fromProto(offers[0].Resources)
+		if err != nil || len(r.ports) == 0 {
+			t.Fatalf("offer without ports: %v %v", r, err)
+		}
+		base := uint32(r.ports[0].begin)
 		ok := dockerTask("ok", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--exit", "0")
 		fail := dockerTask("fail", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--exit", "3")
 		missing := dockerTask("missing", a, "envctl-test/mesostest-missing:none", mesos.ContainerInfo_DockerInfo_BRIDGE)
-		badPort := withPort(dockerTask("bad-port", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE), 31005, 80)
-		badPort.Container.Docker.PortMappings[0].HostPort = 31999
+		badPort := withPort(dockerTask("bad-port", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE), base+5, 80)
+		badPort.Container.Docker.PortMappings[0].HostPort = base + 999
 		shell := dockerTask("shell-no-value", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE)
 		shell.Command = &mesos.CommandInfo{}
-		s.launch(ids(offers), ok, fail, missing, badPort, shell)
+		s.launch(first(offers), ok, fail, missing, badPort, shell)
 		type result struct {
 			states []mesos.TaskState
 			last   mesos.TaskStatus
 		}
 		results := map[string]*result{}
 		done := 0
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(tg.wait(60 * time.Second))
 		for done < 5 {
 			st := s.nextUpdate(time.Until(deadline))
 			s.ack(st)
@@ -75,9 +82,10 @@ func TestConformance24_DockerLaunch(t *testing.T) {
 				t.Errorf("%s: TASK_STAGING pushed", st.TaskID.Value)
 			}
 			if st.GetState() == mesos.TASK_RUNNING && st.TaskID.Value == "ok" {
-				var inspect map[string]any
-				if err := json.Unmarshal(st.Data, &inspect); err != nil || inspect["Id"] == nil {
-					t.Errorf("RUNNING data: got %q, want docker inspect JSON", st.Data)
+				// docker inspect's output: an array holding the container's object.
+				var inspect []map[string]any
+				if err := json.Unmarshal(st.Data, &inspect); err != nil || len(inspect) != 1 || inspect[0]["Id"] == nil {
+					t.Errorf("RUNNING data: got %q, want docker inspect's JSON array", st.Data)
 				}
 				if st.ContainerStatus == nil || st.ContainerStatus.ContainerID == nil || st.Timestamp == nil {
 					t.Errorf("RUNNING lacks container_status or timestamp: %+v", st)
@@ -94,7 +102,7 @@ func TestConformance24_DockerLaunch(t *testing.T) {
 			"ok":             "[TASK_STARTING TASK_RUNNING TASK_FINISHED] Container exited with status 0",
 			"fail":           "[TASK_STARTING TASK_RUNNING TASK_FAILED] Container exited with status 3",
 			"missing":        "[TASK_FAILED] Failed to launch container",
-			"bad-port":       "[TASK_STARTING TASK_FAILED] Failed to create docker run options: Port [31999] not included in resources",
+			"bad-port":       fmt.Sprintf("[TASK_STARTING TASK_FAILED] Failed to create docker run options: Port [%d] not included in resources", base+999),
 			"shell-no-value": "[TASK_STARTING TASK_FAILED] Failed to create docker run options: Shell specified but no command value provided",
 		}
 		for id, w := range want {
@@ -116,7 +124,7 @@ func TestConformance24_DockerLaunch(t *testing.T) {
 func TestDockerBridgeAcrossAgents(t *testing.T) {
 	m, image := startDockerMaster(t, 2)
 	c := testCodecs[0]
-	s := newClient(t, m, c).subscribe(frameworkInfo("x"))
+	s := newClient(t, &target{Master: m}, c).subscribe(frameworkInfo("x"))
 	offers := s.offers(5 * time.Second)
 	byAgent := map[string]mesos.Offer{}
 	for _, o := range offers {
@@ -173,7 +181,7 @@ func TestDockerBridgeAcrossAgents(t *testing.T) {
 // in a scratch image) reports healthy=false, then kills the task.
 func TestDockerUnhealthyKilled(t *testing.T) {
 	m, image := startDockerMaster(t, 1)
-	s := newClient(t, m, testCodecs[1]).subscribe(frameworkInfo("u"))
+	s := newClient(t, &target{Master: m}, testCodecs[1]).subscribe(frameworkInfo("u"))
 	offers := s.offers(5 * time.Second)
 	task := dockerTask("sick", offers[0].AgentID.Value, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--http", "8080")
 	task.HealthCheck = &mesos.HealthCheck{Type: mesos.HealthCheck_COMMAND,
@@ -207,7 +215,7 @@ func TestDockerUnhealthyKilled(t *testing.T) {
 // framework whose failover_timeout runs out has its containers removed.
 func TestDockerHostNetworkKillAndReap(t *testing.T) {
 	m, image := startDockerMaster(t, 1)
-	cl := newClient(t, m, testCodecs[0])
+	cl := newClient(t, &target{Master: m}, testCodecs[0])
 	s := cl.subscribe(&mesos.FrameworkInfo{User: "u", Name: "reap", FailoverTimeout: ptr(1.0)})
 	offers := s.offers(5 * time.Second)
 	a := offers[0].AgentID.Value

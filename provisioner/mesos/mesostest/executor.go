@@ -317,7 +317,9 @@ func (r *taskRun) execute() {
 		r.kmu.Lock()
 		r.ip = ip
 		r.kmu.Unlock()
-		running.Data = data
+		// The Docker executor sends `docker inspect`'s whole output, the array around the
+		// container's object (seen on Mesos 1.12).
+		running.Data = append(append([]byte("["), data...), ']')
 		cs := &mesos.ContainerStatus{ContainerID: &mesos.ContainerID{Value: r.containerID}}
 		if ip != "" {
 			cs.NetworkInfos = []mesos.NetworkInfo{{IPAddresses: []mesos.NetworkInfo_IPAddress{{IPAddress: &ip}}}}
