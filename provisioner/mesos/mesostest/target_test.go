@@ -344,6 +344,7 @@ func conformance(t *testing.T, f func(t *testing.T, tg *target, c testCodec)) {
 	}
 	for _, c := range testCodecs {
 		t.Run("real/"+c.name, func(t *testing.T) {
+			t.Cleanup(func() { recordResult(n, c.name, t) }) // last: after the teardown
 			url := mesoscluster.Master(t)
 			if plan.parallel {
 				t.Parallel()
@@ -354,10 +355,7 @@ func conformance(t *testing.T, f func(t *testing.T, tg *target, c testCodec)) {
 			if tg.id == "" {
 				t.Fatalf("GET_MASTER on %s: no master_info.id in %v", url, resp)
 			}
-			t.Cleanup(func() {
-				tg.teardown(t)
-				recordResult(n, c.name, t)
-			})
+			t.Cleanup(func() { tg.teardown(t) })
 			f(t, tg, c)
 		})
 	}
