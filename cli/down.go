@@ -143,8 +143,9 @@ func removeEnvironments(ctx context.Context, c *urfave.Context, b provisioner.Ba
 	return nil
 }
 
-// killedUpSettle is how long down waits before looking again at an environment whose up was
-// killed: the engine finishes an orphaned create within a second or so even when loaded.
+// killedUpSettle is how long down waits between looks at an environment whose up was killed:
+// the engine finishes an orphaned create within a second when idle, over 2 s when loaded, so
+// provisioner.Down keeps looking (and removing) for at least 3 s.
 const killedUpSettle = time.Second
 
 // environmentExists tells whether the backend holds anything of the environment.

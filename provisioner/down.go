@@ -15,12 +15,14 @@ import (
 // environment's own resources go last. It returns how many instances it removed.
 func Down(ctx context.Context, b Backend, env string, opt Options) (int, error) {
 	removed := 0
+	began := time.Now()
 	for round := 0; ; round++ {
 		insts, err := b.Observe(ctx, env)
 		if err != nil {
 			return removed, err
 		}
-		if round > 0 && len(insts) == 0 {
+		settled := round > 0 && len(insts) == 0 && time.Since(began) >= minSettle
+		if round > 0 && len(insts) == 0 && (settled || round >= maxSettleRounds) {
 			break
 		}
 		n, err := removeInstances(ctx, b, insts, opt)
@@ -31,28 +33,43 @@ func Down(ctx context.Context, b Backend, env string, opt Options) (int, error) 
 		if opt.Settle <= 0 || round >= maxSettleRounds {
 			break
 		}
+		// A killed up's network create may land after its last container's: the
+		// environment's own resources are removed in every round too, not only at the end
+		// (the fault suite saw a network appear 2 s after a down on a loaded engine).
+		if err := removeEnvironment(ctx, b, env, opt); err != nil {
+			return removed, err
+		}
 		select {
 		case <-ctx.Done():
 			return removed, ctx.Err()
 		case <-time.After(opt.Settle):
 		}
 	}
+	return removed, removeEnvironment(ctx, b, env, opt)
+}
+
+// removeEnvironment removes env's own resources: its network, and its volumes unless kept.
+func removeEnvironment(ctx context.Context, b Backend, env string, opt Options) error {
 	if em, ok := b.(EnvironmentManager); ok {
 		if err := em.Teardown(ctx, env); err != nil {
-			return removed, err
+			return err
 		}
 	}
 	if vm, ok := b.(VolumeManager); ok && !opt.KeepVolumes {
 		if err := vm.RemoveVolumes(ctx, env, false); err != nil {
-			return removed, err
+			return err
 		}
 	}
-	return removed, nil
+	return nil
 }
 
 // maxSettleRounds bounds Options.Settle's looks: a killed up had at most --parallel creates in
-// flight, and the engine finishes them within a second or two.
-const maxSettleRounds = 4
+// flight, and the engine finishes them within a few seconds even when loaded.
+const maxSettleRounds = 6
+
+// minSettle is how long, at least, Down keeps looking with Settle: the engine finishes an
+// orphaned create within a second when idle, but took over 2 s at a load average of 18.
+const minSettle = 3 * time.Second
 
 // removeInstances removes insts, dependents before their dependencies.
 func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Options) (int, error) {
