@@ -9,11 +9,12 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/envctl/envctl/internal/cputime"
 )
 
 // The hostile-input corpus (issue 5, point 5): every file or directory in testdata/hostile, and
@@ -299,7 +300,7 @@ func runHostile(t *testing.T, arg string) (code int, stdout, stderr string, took
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), cputime.Process()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -312,7 +313,7 @@ func runHostile(t *testing.T, arg string) (code int, stdout, stderr string, took
 	// loaded CI machine), the CPU time it used, whichever is less. No other test of this
 	// package runs meanwhile (TestHostileCorpus is not parallel), so the CPU time is the case's.
 	took = time.Since(start)
-	if cpu1 := processCPU(); cpu0 >= 0 && cpu1 >= 0 {
+	if cpu1 := cputime.Process(); cpu0 >= 0 && cpu1 >= 0 {
 		took = min(took, cpu1-cpu0)
 	}
 	runtime.ReadMemStats(&after)
@@ -339,13 +340,3 @@ func normalizeHostile(s, dir string) string {
 
 // maxGoldenLine is the longest stderr line kept whole in a golden file.
 const maxGoldenLine = 300
-
-// processCPU is the user and system CPU time this process has used so far, all threads; -1
-// if the system cannot tell.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return -1 // unknown: the wall time stands
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}

@@ -4,24 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/envctl/envctl/internal/cputime"
 	"github.com/envctl/envctl/internal/envgen"
 )
-
-// cpuTime is the user plus system CPU time the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // genEnv is the benchmarks' file of n services (internal/envgen, shared with plan's and make
 // bench's scaling checks).
@@ -35,7 +25,7 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				env, _, diags := Load(Options{Dir: dir})
@@ -49,7 +39,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.StopTimer()
 			// CPU time of the process (all threads, GC included) per Load: on a shared machine
 			// wall time also counts waiting for a core; this does not.
-			b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/service")
 		})
 	}
@@ -61,7 +51,7 @@ func BenchmarkParse10000(b *testing.B) {
 	src := []byte(genEnv(10000))
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, diags := hclsyntax.ParseConfig(src, "envctl.hcl", hcl.InitialPos); diags.HasErrors() {
@@ -69,5 +59,5 @@ func BenchmarkParse10000(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/envctl/envctl/envs"
+	"github.com/envctl/envctl/internal/cputime"
 	"github.com/envctl/envctl/internal/envgen"
 )
 
@@ -41,7 +42,7 @@ func BenchmarkMakePlan(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				p := MakePlan("bench", desired, observed)
 				if len(p.Steps) != 2*n {
@@ -89,7 +90,7 @@ func BenchmarkApply(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				t := NewTarget(env, 0, time.Now())
 				desired, err := t.Desired()
@@ -113,5 +114,5 @@ func BenchmarkApply(b *testing.B) {
 // the garbage collector's, which is part of the cost).
 func perService(b *testing.B, cpu0 time.Duration, n int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/service")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/service")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/service")
 }
