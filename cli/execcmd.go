@@ -36,30 +36,16 @@ func execCommand() *urfave.Command {
 			if !validName(name) {
 				return usageErr("%q is not an environment name", name)
 			}
-			in := watchInterrupts(c.Context, nil)
-			defer in.Stop()
-			b, err := openBackend(in.Work, c)
+			s, err := openServices[provisioner.InteractiveExecer](c, name, []string{service}, "the %s backend cannot run commands in a service")
 			if err != nil {
 				return err
 			}
-			defer b.Close()
-			ex, ok := b.(provisioner.InteractiveExecer)
-			if !ok {
-				return &exitError{code: ExitFailed, err: fmt.Errorf("the %s backend cannot run commands in a service", b.Name())}
-			}
-			insts, err := observeEnv(in.Work, b, name)
-			if err != nil {
-				return err
-			}
-			insts, err = selectServices(insts, []string{service}, name)
-			if err != nil {
-				return err
-			}
-			inst := insts[0]
+			defer s.close()
+			in, ex, inst := s.in, s.can, s.selected[0]
 			if inst.State != provisioner.StateRunning {
 				return &exitError{code: ExitFailed, err: fmt.Errorf("service %q of %q is %s, not running", service, name, inst.State)}
 			}
-			learnSecrets(in.Work, c, b, name, insts)
+			learnSecrets(in.Work, c, s.b, name, s.selected)
 
 			streams := provisioner.ExecIO{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
 			// A terminal on stdin gets a terminal in the container (like docker exec -it):

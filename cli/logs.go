@@ -30,26 +30,13 @@ func logsCommand() *urfave.Command {
 			if err != nil {
 				return err
 			}
-			in := watchInterrupts(c.Context, nil)
-			defer in.Stop()
-			b, err := openBackend(in.Work, c)
+			s, err := openServices[provisioner.LogReader](c, name, services, "the %s backend cannot read logs")
 			if err != nil {
 				return err
 			}
-			defer b.Close()
-			lr, ok := b.(provisioner.LogReader)
-			if !ok {
-				return &exitError{code: ExitFailed, err: fmt.Errorf("the %s backend cannot read logs", b.Name())}
-			}
-			insts, err := observeEnv(in.Work, b, name)
-			if err != nil {
-				return err
-			}
-			insts, err = selectServices(insts, services, name)
-			if err != nil {
-				return err
-			}
-			learnSecrets(in.Work, c, b, name, insts)
+			defer s.close()
+			in, lr, insts := s.in, s.can, s.selected
+			learnSecrets(in.Work, c, s.b, name, insts)
 			opt := provisioner.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail")}
 			if d := c.Duration("since"); d > 0 {
 				opt.Since = time.Now().Add(-d)

@@ -30,24 +30,12 @@ func restartCommand() *urfave.Command {
 			if !validName(name) {
 				return usageErr("%q is not an environment name", name)
 			}
-			in := watchInterrupts(c.Context, nil)
-			defer in.Stop()
-			b, err := openBackend(in.Work, c)
+			s, err := openServices[provisioner.Restarter](c, name, services, "the %s backend cannot restart a service in place; run envctl up again instead")
 			if err != nil {
 				return err
 			}
-			defer b.Close()
-			rs, ok := b.(provisioner.Restarter)
-			if !ok {
-				return &exitError{code: ExitFailed, err: fmt.Errorf("the %s backend cannot restart a service in place; run envctl up again instead", b.Name())}
-			}
-			all, err := observeEnv(in.Work, b, name)
-			if err != nil {
-				return err
-			}
-			if _, err := selectServices(all, services, name); err != nil {
-				return err
-			}
+			defer s.close()
+			in, b, rs, all := s.in, s.b, s.can, s.all
 			order := restartOrder(all, services)
 			byService := map[string]provisioner.Instance{}
 			for _, inst := range all {
