@@ -159,6 +159,14 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	ts := s.enqueue(spec)
 	inst := provisioner.Instance{ID: ts.id, Name: ts.id, Env: spec.Env, Service: spec.Service,
 		Labels: spec.Labels, State: provisioner.StateStarting, Created: time.Now()}
+	// A task no agent can take waits for offers for ever: its ready timeout bounds that wait
+	// too, and the error says it was never launched (neverLaunched).
+	readyTimeout := spec.Ready.Timeout
+	if readyTimeout <= 0 {
+		readyTimeout = provisioner.DefaultReadyTimeout
+	}
+	unlaunched := time.NewTimer(readyTimeout)
+	defer unlaunched.Stop()
 	for {
 		s.mu.Lock()
 		st, fatal, ch := ts.status, s.fatal, ts.changed
@@ -181,6 +189,12 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		}
 		select {
 		case <-ch:
+		case <-unlaunched.C:
+			if s.dequeue(ts) {
+				inst.ID = "" // never launched: nothing to roll back
+				return inst, neverLaunched(spec, readyTimeout)
+			}
+			// Launched: the task is on its way; readiness is WaitReady's to time.
 		case <-ctx.Done():
 			if s.dequeue(ts) {
 				inst.ID = "" // never launched: nothing to roll back

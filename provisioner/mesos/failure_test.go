@@ -113,6 +113,28 @@ service "api" {
 			errText: `ready http status = 401 cannot be checked on Mesos: its HTTP health checks count only 200-399 as healthy`,
 		},
 		{
+			// No agent can take it: it waits for offers until its ready timeout, and the
+			// error says it was never launched and what it asked for, not that it did not
+			// get ready.
+			name: "no-agent-fits",
+			hcl: `
+service "big" {
+  image   = var.img
+  command = ["--http", "80"]
+  ports   = { http = 80 }
+  resources {
+    cpus   = 512
+    memory = "1GiB"
+  }
+  ready {
+    tcp     = "http"
+    timeout = "3s"
+  }
+}`,
+			service: "big", reason: "was never launched: still waiting for offers after 3s", exitCode: -1,
+			errText: "cpus 512, mem 1024 MB, 1 port it asks for",
+		},
+		{
 			name: "missing-image",
 			hcl: `
 service "ghost" {
