@@ -15,8 +15,8 @@ import (
 var envPrefix = fmt.Sprintf("tsb-%d-", os.Getpid())
 
 // sweep removes every container and network this envbench process may have created: envctl's
-// environments named envPrefix* (containers labelled io.envctl.env=envPrefix*, networks
-// envctl-envPrefix*), the raw bound's, the engine limit's and Compose's containers and their
+// environments named envPrefix* (containers labelled io.envctl.env=envPrefix* and their probe
+// agents io.envctl.agent=envPrefix*, networks envctl-envPrefix*), the raw bound's, the engine limit's and Compose's containers and their
 // networks (label io.envctl.bench=benchLabelValue) and the Compose projects' networks
 // (envPrefix*_default). It works from the engine alone. It returns how many objects it removed.
 func sweep(ctx context.Context) (int, error) {
@@ -24,6 +24,19 @@ func sweep(ctx context.Context) (int, error) {
 	var ids []string
 	out, err := output(ctx, "docker", "ps", "-a", "--filter", "label=io.envctl.env",
 		"--format", `{{.ID}} {{.Label "io.envctl.env"}}`)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range nonEmptyLines(out) {
+		id, env, _ := strings.Cut(line, " ")
+		if strings.HasPrefix(env, envPrefix) {
+			ids = append(ids, id)
+		}
+	}
+	// The probe agents of the reach measurement's environments carry the environment in
+	// io.envctl.agent, not io.envctl.env; one left attached would keep the network.
+	out, err = output(ctx, "docker", "ps", "-a", "--filter", "label=io.envctl.agent",
+		"--format", `{{.ID}} {{.Label "io.envctl.agent"}}`)
 	if err != nil {
 		return 0, err
 	}

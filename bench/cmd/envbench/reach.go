@@ -78,11 +78,18 @@ func (b *bench) measureReach(ctx context.Context) *reachResult {
 		if doc.Reach != nil {
 			way = doc.Reach.Way
 		}
-		down := exec.Command(b.envctl, "down", name)
+		// A fresh, bounded context: the environment goes also when ctx was cancelled, and a
+		// down that hangs does not hang the bench (the final sweep then removes what is left).
+		dctx, dcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer dcancel()
+		down := exec.CommandContext(dctx, b.envctl, "down", name)
 		down.Env = cmd.Env
-		down.Run()
+		downOut, downErr := down.CombinedOutput()
 		if err != nil {
 			return 0, way, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		}
+		if downErr != nil {
+			return 0, way, fmt.Errorf("down %s: %v: %s", name, downErr, bytes.TrimSpace(downOut))
 		}
 		return took, way, nil
 	}
