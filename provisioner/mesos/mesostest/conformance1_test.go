@@ -381,9 +381,17 @@ func TestConformance12_Heartbeat(t *testing.T) {
 			// The real clock, once: a HEARTBEAT at once (OFFERS may come before it), then
 			// none before 14 s and the next one by 45 s however loaded the machine is.
 			s := newClient(t, tg, c).subscribe(frameworkInfo("n"))
-			s.waitFor("the first HEARTBEAT", 5*time.Second, func(ev *scheduler.Event) bool { return ev.Type == scheduler.Event_HEARTBEAT })
+			// Offers are declined as they come, not held from the cluster's other frameworks.
+			heartbeat := func(ev *scheduler.Event) bool {
+				if ev.Type == scheduler.Event_OFFERS {
+					s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+						OfferIDs: ids(ev.Offers.Offers), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
+				}
+				return ev.Type == scheduler.Event_HEARTBEAT
+			}
+			s.waitFor("the first HEARTBEAT", 5*time.Second, heartbeat)
 			start := time.Now()
-			s.waitFor("the second HEARTBEAT", 5*time.Second, func(ev *scheduler.Event) bool { return ev.Type == scheduler.Event_HEARTBEAT })
+			s.waitFor("the second HEARTBEAT", 5*time.Second, heartbeat)
 			if d := time.Since(start); d < 14*time.Second {
 				t.Errorf("second HEARTBEAT %v after the first, want 15 s", d)
 			}
@@ -593,7 +601,7 @@ func TestConformance16_FailoverTimeout(t *testing.T) {
 		offers := s.offers(5 * time.Second)
 		// The sleep's length tells its process apart from every other test's.
 		command := "sleep 316." + strconv.Itoa(len(c.name))
-		s.launch(first(offers), cmdTask("sleeper", offers[0].AgentID.Value, command))
+		s.launchFirst(offers, cmdTask("sleeper", offers[0].AgentID.Value, command))
 		s.updateAck("sleeper", mesos.TASK_RUNNING, 5*time.Second)
 		alive := func() bool { return len(processesWith(command)) > 0 }
 		if !tg.real {

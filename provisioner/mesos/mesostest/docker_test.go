@@ -56,11 +56,11 @@ func TestConformance24_DockerLaunch(t *testing.T) {
 		ok := dockerTask("ok", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--exit", "0")
 		fail := dockerTask("fail", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--exit", "3")
 		missing := dockerTask("missing", a, "envctl-test/mesostest-missing:none", mesos.ContainerInfo_DockerInfo_BRIDGE)
-		badPort := withPort(dockerTask("bad-port", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE), base+5, 80)
+		badPort := withPort(dockerTask("bad-port", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE), base, 80)
 		badPort.Container.Docker.PortMappings[0].HostPort = base + 999
 		shell := dockerTask("shell-no-value", a, image, mesos.ContainerInfo_DockerInfo_BRIDGE)
 		shell.Command = &mesos.CommandInfo{}
-		s.launch(first(offers), ok, fail, missing, badPort, shell)
+		s.launchFirst(offers, ok, fail, missing, badPort, shell)
 		type result struct {
 			states []mesos.TaskState
 			last   mesos.TaskStatus

@@ -336,6 +336,12 @@ func (r *taskRun) execute() {
 	select {
 	case waitErr = <-exited:
 	case <-r.killCh:
+		// Health checks end when the kill begins, as the Docker executor's killTask pauses
+		// its checker: a check failing on the stopping container is never reported (the
+		// real master sent TASK_KILLED with no healthy=false before it; TestDifferential).
+		if hc != nil {
+			hc.stop()
+		}
 		r.kill(exited)
 		waitErr = <-exited
 	}

@@ -450,6 +450,18 @@ func (s *sub) launch(offerIDs []mesos.OfferID, tasks ...mesos.TaskInfo) {
 	}}, http.StatusAccepted)
 }
 
+// launchFirst launches tasks on the first offer and declines the others for an hour (REVIVE
+// clears that): on the real master, whose two agents offer together, resources held
+// unanswered would be kept from every other framework on the shared cluster.
+func (s *sub) launchFirst(offers []mesos.Offer, tasks ...mesos.TaskInfo) {
+	s.t.Helper()
+	s.launch(first(offers), tasks...)
+	if len(offers) > 1 {
+		s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+			OfferIDs: ids(offers[1:]), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
+	}
+}
+
 // cmdTask is a command task (host process) with small resources.
 func cmdTask(id string, agentID string, shell string) mesos.TaskInfo {
 	return mesos.TaskInfo{Name: id, TaskID: mesos.TaskID{Value: id}, AgentID: mesos.AgentID{Value: agentID},
