@@ -595,7 +595,9 @@ func (a *applier) serviceFailed(ctx context.Context, sr *ServiceResult, err erro
 		return err
 	}
 	var se *ServiceError
-	if !errors.As(err, &se) {
+	if errors.As(err, &se) {
+		err = se // it says what happened itself ("service %q was never launched: ..."), unprefixed
+	} else {
 		err = &ServiceError{Service: sr.Service, Reason: "failed to start: " + err.Error(), ExitCode: -1, Err: err}
 	}
 	sr.Phase, sr.Err = PhaseFailed, err

@@ -132,7 +132,7 @@ service "big" {
   }
 }`,
 			service: "big", reason: "was never launched: still waiting for offers after 3s", exitCode: -1,
-			errText: "cpus 512, mem 1024 MB, 1 port it asks for",
+			errText: `service "big" was never launched: still waiting for offers after 3s — no agent offered the cpus 512, mem 1024 MB, 1 port it asks for`,
 		},
 		{
 			name: "missing-image",
