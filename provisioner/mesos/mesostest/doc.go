@@ -65,7 +65,8 @@
 //     or not at all), 28 and 29 (a launch held back: SetLaunchDelay).
 //
 // Frameworks a real subtest subscribes are torn down (operator TEARDOWN) when it ends, also
-// on failure, and it waits until none of their tasks is active. What the conformance tests
+// on failure; it waits until none of their tasks is active, then removes its tasks' Docker
+// containers, which a real agent would keep for --docker_remove_delay. What the conformance tests
 // on the real master showed the double had wrong, all fixed: a Docker task's TASK_RUNNING
 // data is `docker inspect`'s whole output, the JSON array around the container's object; a
 // task ID with invalid characters is refused with "'<id>' contains invalid characters"

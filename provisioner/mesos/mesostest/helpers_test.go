@@ -241,6 +241,11 @@ func (s *sub) read() {
 		if ev.Type == scheduler.Event_SUBSCRIBED && ev.Subscribed != nil && s.c.tg != nil {
 			s.c.tg.track(ev.Subscribed.FrameworkID.Value)
 		}
+		if ev.Type == scheduler.Event_UPDATE && ev.Update != nil && s.c.tg != nil {
+			if cs := ev.Update.Status.ContainerStatus; cs != nil && cs.ContainerID != nil {
+				s.c.tg.trackContainer(cs.ContainerID.Value)
+			}
+		}
 		s.raw <- rec
 		s.events <- ev
 	}

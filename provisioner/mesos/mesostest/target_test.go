@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -57,12 +58,12 @@ var realPlans = map[int]realPlan{
 	9:  {mode: realFull, parallel: true},
 	10: {mode: realFull},
 	11: {mode: realFull, parallel: true},
-	12: {mode: realPartial, parallel: true, why: "the 15 s period is checked once on the real clock (no HEARTBEAT before 14 s, one by 45 s); stopping heartbeats (SetHeartbeats) is a fault switch"},
+	12: {mode: realPartial, parallel: true, why: "the 15 s period is checked once on the real clock (no HEARTBEAT before 14 s, one within 60 s); stopping heartbeats (SetHeartbeats) is a fault switch"},
 	13: {mode: realPartial, parallel: true, why: "refusing user root is the double's DenyRootSubmissions option (Mesos's --root_submissions=false), which the test cluster does not set"},
 	14: {mode: realFull},
 	15: {mode: realFull, parallel: true},
 	16: {mode: realFull, why: "on the real clock, with a 5 s failover_timeout instead of a fake clock's 10 s"},
-	17: {mode: realPartial, why: "the resources are the test cluster's (its hosts' cores and memory, each agent its own port range), not the double's 4 cpus, 8192 MB, 16384 MB and [31000-32000]: only their names and types are checked"},
+	17: {mode: realPartial, why: "the resources are the test cluster's (its hosts' cores and memory, each agent its own port range), not the double's 4 cpus, 8192 MB, 16384 MB and [31000-32000]: checked as some cpus, mem and disk and one range of 1000 ports"},
 	18: {mode: realPartial, why: "the 1 s tick's exact timing needs a fake clock (FakeClock) and OfferRounds: on real, offers come at once after SUBSCRIBED and after REVIVE inside a filter, and again after a DECLINE without a filter"},
 	19: {mode: realPartial, why: "on the real clock; filters shorter than the 1 s tick are not timed there"},
 	20: {mode: realFull},
@@ -91,8 +92,9 @@ type target struct {
 	url  string
 	id   string
 
-	mu  sync.Mutex
-	fws map[string]bool // frameworks subscribed on the real master, torn down at the end
+	mu         sync.Mutex
+	fws        map[string]bool // frameworks subscribed on the real master, torn down at the end
+	containers map[string]bool // container IDs of its tasks, whose Docker containers go too
 }
 
 // URL is the master's base URL.
@@ -157,6 +159,35 @@ func (tg *target) track(id string) {
 	tg.fws[id] = true
 }
 
+// trackContainer remembers a task's container on the real master: a real agent keeps a
+// stopped task's Docker container for --docker_remove_delay (6 h by default).
+func (tg *target) trackContainer(id string) {
+	if !tg.real || id == "" {
+		return
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	tg.containers[id] = true
+}
+
+// removeContainers removes the Docker containers of this subtest's tasks (named
+// mesos-<container ID> by the Docker containerizer; command tasks have none) once their
+// tasks have ended, and checks that none is left.
+func (tg *target) removeContainers(t *testing.T) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	for id := range tg.containers {
+		name := "mesos-" + id
+		_ = exec.Command("docker", "rm", "-f", "-v", name).Run() // "No such container" for command tasks
+		out, err := exec.Command("docker", "ps", "-aq", "--filter", "name=^/"+name+"$").Output()
+		if err != nil {
+			t.Errorf("docker ps for %s: %v", name, err)
+		} else if strings.TrimSpace(string(out)) != "" {
+			t.Errorf("container %s of this test is left after TEARDOWN", name)
+		}
+	}
+}
+
 // teardown ends every framework this subtest subscribed on the real master (operator
 // TEARDOWN, which needs no subscription), so their tasks and containers go, and checks that
 // none of their tasks is left running.
@@ -190,6 +221,7 @@ func (tg *target) teardown(t *testing.T) {
 	for {
 		left := tg.activeTasks(t, ids)
 		if len(left) == 0 {
+			tg.removeContainers(t)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -349,7 +381,7 @@ func conformance(t *testing.T, f func(t *testing.T, tg *target, c testCodec)) {
 			if plan.parallel {
 				t.Parallel()
 			}
-			tg := &target{real: true, url: url, fws: map[string]bool{}}
+			tg := &target{real: true, url: url, fws: map[string]bool{}, containers: map[string]bool{}}
 			resp := tg.operatorJSON(t, "GET_MASTER")
 			tg.id, _ = dig(resp, "get_master", "master_info", "id").(string)
 			if tg.id == "" {
