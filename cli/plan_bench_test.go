@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/envctl/envctl/internal/cputime"
 	"github.com/envctl/envctl/internal/envgen"
 )
 
@@ -23,6 +24,7 @@ func BenchmarkPlan(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				if code := Main([]string{"envctl", "plan", "--offline", "-f", dir}, nil, io.Discard, io.Discard); code != 0 {
 					b.Fatalf("plan exited %d", code)
@@ -30,6 +32,8 @@ func BenchmarkPlan(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/service")
+			// CPU too: on a loaded machine others' work inflates the wall time of one size.
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/service")
 		})
 	}
 }
