@@ -154,7 +154,9 @@ func Apply(ctx context.Context, b Backend, target *Target, plan *Plan, opt Optio
 		a.res.byName[s.Name] = len(a.res.Services)
 		a.res.Services = append(a.res.Services, sr)
 	}
+	done := planStarts(b, target, plan, opt)
 	a.run(ctx)
+	done()
 	a.res.Duration = opt.now().Sub(a.res.Begin)
 	return a.res
 }

@@ -289,3 +289,23 @@ type AheadCreator interface {
 	// StartCreated starts an instance that Create returned, and returns it as running.
 	StartCreated(ctx context.Context, inst Instance) (Instance, error)
 }
+
+// StartPlanner is a backend that launches better when it knows which Starts are coming (Mesos:
+// it holds the offers it receives while a layer of services gets ready, instead of declining
+// them, and launches the next layer on them the moment its dependencies are ready). Apply
+// calls PlanStarts before its first Start, and the function it returns once it will make no
+// more Starts (it finished, failed or was interrupted). The plan is a hint: a backend must
+// work the same without it, and with Starts the plan does not name.
+type StartPlanner interface {
+	PlanStarts(plan StartPlan) (done func())
+}
+
+// StartPlan is the Starts one Apply is going to make in an environment.
+type StartPlan struct {
+	Env string
+	// Deps has one entry per service Apply is going to start, naming the services among those
+	// it waits for (dependencies that Apply does not start, kept ones, are left out).
+	Deps map[string][]string
+	// Parallel is the most Starts Apply has under way at once (Options.Parallel).
+	Parallel int
+}

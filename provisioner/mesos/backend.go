@@ -31,6 +31,19 @@ type Options struct {
 	// before): 16 rounds at 25 ms, 11 at 150 ms, 8 at 300 ms — an agent starts its containers
 	// one after another, so a layer's services get ready spread over about a second.
 	BatchWindow time.Duration
+	// LaunchWait bounds how long a launch waits for the others its environment's Apply expects
+	// soon (services whose dependencies were all launched) before it takes the last held offer
+	// (1 s): an agent's offer serves one launch, so a layer that becomes launchable piecemeal
+	// would otherwise cost an offer round per piece. About the time a layer of services takes
+	// to get ready on the double (see BatchWindow); a piece that finds two agents' offers held
+	// goes out at once on one of them.
+	LaunchWait time.Duration
+	// OfferHold bounds how long an offer is held for launches to come before it is declined
+	// (15 s). A held offer's resources are unavailable to every other framework, so it must
+	// not be kept for a service that takes minutes to get ready; 15 s covers a layer of the
+	// real test cluster (about 12 s each). A master with a shorter --offer_timeout rescinds it
+	// earlier, which the session handles.
+	OfferHold time.Duration
 	// WatchdogTimeout is how long a silent subscription is trusted before envctl re-subscribes
 	// (default: three heartbeat intervals, 45 s on a real master).
 	WatchdogTimeout time.Duration
@@ -61,6 +74,7 @@ var (
 	_ provisioner.Inspector          = (*Backend)(nil)
 	_ provisioner.LogReader          = (*Backend)(nil)
 	_ provisioner.EnvironmentManager = (*Backend)(nil)
+	_ provisioner.StartPlanner       = (*Backend)(nil)
 )
 
 // New connects to the master. A master that does not answer gives an error that wraps
@@ -74,6 +88,12 @@ func New(ctx context.Context, opt Options) (*Backend, error) {
 	}
 	if opt.BatchWindow <= 0 {
 		opt.BatchWindow = 250 * time.Millisecond
+	}
+	if opt.LaunchWait <= 0 {
+		opt.LaunchWait = time.Second
+	}
+	if opt.OfferHold <= 0 {
+		opt.OfferHold = 15 * time.Second
 	}
 	cli, err := newClient(opt.Master, opt.Principal, opt.Secret)
 	if err != nil {
@@ -124,7 +144,13 @@ func (b *Backend) session(ctx context.Context, env string, spec *provisioner.Spe
 		dead := s.fatal != nil
 		s.mu.Unlock()
 		if dead {
-			s = nil
+			// A new session takes over the plan of the Apply under way.
+			old := s
+			s = newSession(b, env)
+			old.mu.Lock()
+			s.plan = old.plan
+			old.mu.Unlock()
+			b.sessions[env] = s
 		}
 	}
 	if s == nil {
@@ -157,6 +183,7 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		return provisioner.Instance{}, err
 	}
 	ts := s.enqueue(spec)
+	defer s.finished()
 	inst := provisioner.Instance{ID: ts.id, Name: ts.id, Env: spec.Env, Service: spec.Service,
 		Labels: spec.Labels, State: provisioner.StateStarting, Created: time.Now()}
 	// A task no agent can take waits for offers for ever: its ready timeout bounds that wait
@@ -200,6 +227,30 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 				inst.ID = "" // never launched: nothing to roll back
 			}
 			return inst, ctx.Err()
+		}
+	}
+}
+
+// PlanStarts records the launches an Apply is going to make in an environment, so that its
+// session holds the offers it gets for them instead of declining them (offers.go).
+func (b *Backend) PlanStarts(p provisioner.StartPlan) (done func()) {
+	pl := newStartPlan(p)
+	b.mu.Lock()
+	s := b.sessions[p.Env]
+	if s == nil {
+		// Not subscribed yet: the first Start does that, and finds the plan.
+		s = newSession(b, p.Env)
+		b.sessions[p.Env] = s
+	}
+	b.mu.Unlock()
+	s.setPlan(pl, nil)
+	return func() {
+		b.mu.Lock()
+		cur := b.sessions[p.Env]
+		b.mu.Unlock()
+		s.setPlan(nil, pl)
+		if cur != nil && cur != s {
+			cur.setPlan(nil, pl)
 		}
 	}
 }

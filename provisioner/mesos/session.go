@@ -45,7 +45,8 @@ type taskState struct {
 	service string
 	spec    *provisioner.Spec // nil for tasks met after a re-subscribe
 
-	pending   bool // waiting for an offer
+	pending   bool      // waiting for an offer
+	enqueued  time.Time // when it began waiting
 	info      *mesospb.TaskInfo
 	agentID   string
 	hostname  string
@@ -73,10 +74,11 @@ type session struct {
 	startMu sync.Mutex // serializes the first subscription of the session
 	started bool
 
-	// callMu orders REVIVE and SUPPRESS decisions: a SUPPRESS decided on "nothing waits" must
-	// not overtake the REVIVE of a launch that arrived meanwhile, or that launch would wait for
-	// an offer that never comes.
-	callMu sync.Mutex
+	// dispatchMu serializes offer decisions and their calls (dispatch): a SUPPRESS decided on
+	// "nothing waits" must not overtake the REVIVE of a launch that arrived meanwhile, or that
+	// launch would wait for an offer that never comes; and a held offer must go out in one
+	// ACCEPT only.
+	dispatchMu sync.Mutex
 
 	mu             sync.Mutex // guards everything below
 	info           mesospb.FrameworkInfo
@@ -89,9 +91,12 @@ type session struct {
 	body           io.Closer // the current subscription's response body
 	pending        []*taskState
 	tasks          map[string]*taskState
+	held           []*heldOffer // offers kept for launches to come (offers.go)
+	plan           *startPlan   // the launches the environment's Apply still expects; nil: none
+	starting       int          // Start calls under way
 	suppressed     bool
 	awaitingOffers bool // a REVIVE or SUBSCRIBE was sent and its offers are not yet handled
-	reviveTimer    *time.Timer
+	dispatchTimer  *time.Timer
 	heartbeat      time.Duration
 
 	cancel context.CancelFunc
@@ -144,10 +149,14 @@ var errNoFramework = errors.New("no framework")
 // close ends the subscription without tearing the framework down: its tasks keep running until
 // failover_timeout, or until a later envctl re-subscribes.
 func (s *session) close() {
+	// Held offers go back to the master now rather than when it notices the disconnection.
+	rctx, rcancel := context.WithTimeout(context.Background(), callTimeout)
+	s.release(rctx)
+	rcancel()
 	s.mu.Lock()
 	s.closing = true
-	if s.reviveTimer != nil {
-		s.reviveTimer.Stop()
+	if s.dispatchTimer != nil {
+		s.dispatchTimer.Stop()
 	}
 	if s.fatal == nil {
 		s.fatal = errors.New("the backend was closed")
@@ -196,7 +205,8 @@ func (s *session) run(ctx context.Context) {
 	for {
 		subscribed, err := s.subscribeOnce(ctx)
 		s.mu.Lock()
-		s.connected, s.body, s.awaitingOffers = false, nil, false
+		// The master discards a disconnected framework's offers (without RESCIND).
+		s.connected, s.body, s.awaitingOffers, s.held = false, nil, false, nil
 		stop := s.closing || s.fatal != nil || ctx.Err() != nil
 		if !stop && errors.Is(err, errRemoved) {
 			s.fatal = fmt.Errorf("environment %q: %w", s.env, err)
@@ -316,17 +326,22 @@ func (s *session) handle(ctx context.Context, ev *scheduler.Event) error {
 		if sec := sub.GetHeartbeatIntervalSeconds(); sec > 0 {
 			s.heartbeat = time.Duration(sec * float64(time.Second))
 		}
-		if len(s.pending) > 0 && s.suppressed {
-			s.kickLocked()
-		}
+		s.held = nil // offers of an earlier subscription are invalid
 		s.signalLocked()
 		s.mu.Unlock()
+		s.dispatch(ctx)
 		// Reconcile after every (re-)subscription: updates sent while disconnected were
 		// dropped by the master, and implicit reconciliation replays each task's latest state.
 		return s.call(ctx, &scheduler.Call{Type: scheduler.Call_RECONCILE, Reconcile: &scheduler.Call_Reconcile{}})
 	case scheduler.Event_OFFERS:
 		s.b.offerEvents.Add(1)
-		return s.handleOffers(ctx, ev.Offers.Offers)
+		s.addOffers(ev.Offers.Offers)
+		s.dispatch(ctx)
+		return nil
+	case scheduler.Event_RESCIND:
+		s.rescind(ev.Rescind.OfferID.Value)
+		s.dispatch(ctx)
+		return nil
 	case scheduler.Event_UPDATE:
 		return s.handleUpdate(ctx, ev.Update.Status)
 	case scheduler.Event_ERROR:
@@ -345,8 +360,8 @@ func (s *session) handle(ctx context.Context, ev *scheduler.Event) error {
 		s.mu.Unlock()
 		return err
 	}
-	// HEARTBEAT only feeds the watchdog. RESCIND: envctl holds no offers. FAILURE: the lost
-	// agent's tasks arrive as TASK_LOST updates.
+	// HEARTBEAT only feeds the watchdog. FAILURE: the lost agent's tasks arrive as TASK_LOST
+	// updates.
 	return nil
 }
 
@@ -389,16 +404,31 @@ func (s *session) dropStream(stream string) {
 	}
 }
 
-// enqueue adds a launch for spec and returns its task.
+// enqueue adds a launch for spec and returns its task; the launch goes out on a held offer
+// at once when nothing else is expected soon (dispatch). finished must be called when the
+// Start that enqueued it returns.
 func (s *session) enqueue(spec provisioner.Spec) *taskState {
 	ts := &taskState{id: newTaskID(spec.Env, spec.Service), service: spec.Service, spec: &spec,
-		pending: true, changed: make(chan struct{})}
+		pending: true, enqueued: time.Now(), changed: make(chan struct{})}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.tasks[ts.id] = ts
 	s.pending = append(s.pending, ts)
-	s.kickLocked()
+	s.starting++
+	if s.plan != nil {
+		s.plan.start(spec.Service)
+	}
+	s.mu.Unlock()
+	// Not the caller's context: a Start given up half-way must not break a call that others'
+	// launches ride on (a failed call drops the subscription).
+	s.dispatch(context.Background())
 	return ts
+}
+
+// finished records that a Start returned.
+func (s *session) finished() {
+	s.mu.Lock()
+	s.starting--
+	s.mu.Unlock()
 }
 
 // dequeue withdraws a launch that no longer wants to start; it reports false if the task was
@@ -417,33 +447,17 @@ func (s *session) dequeue(ts *taskState) bool {
 	return false
 }
 
-// kickLocked asks for offers for the waiting launches, after a short batching window so that
-// launches made launchable by one event (a dependency got ready) go out in one offer round.
-func (s *session) kickLocked() {
-	if !s.connected || s.reviveTimer != nil {
-		return
-	}
-	if s.awaitingOffers && !s.suppressed {
-		return // offers are on their way and will take this launch too
-	}
-	s.reviveTimer = time.AfterFunc(s.b.opt.BatchWindow, s.revive)
-}
-
-func (s *session) revive() {
-	s.callMu.Lock()
-	defer s.callMu.Unlock()
+// setPlan records the launches an Apply is going to make (nil: it is done) and lets dispatch
+// act on it: hold offers for them, or release what it held.
+func (s *session) setPlan(pl *startPlan, only *startPlan) {
 	s.mu.Lock()
-	s.reviveTimer = nil
-	if len(s.pending) == 0 || !s.connected || s.closing {
+	if only != nil && s.plan != only {
 		s.mu.Unlock()
-		return
+		return // a later Apply's plan replaced it
 	}
-	s.suppressed, s.awaitingOffers = false, true
+	s.plan = pl
 	s.mu.Unlock()
-	// REVIVE clears the offer filters and allocates at once (mesos.md §1.11): one round.
-	if err := s.call(context.Background(), &scheduler.Call{Type: scheduler.Call_REVIVE, Revive: &scheduler.Call_Revive{}}); err != nil {
-		s.b.logf("mesos: environment %s: REVIVE: %v", s.env, err)
-	}
+	s.dispatch(context.Background())
 }
 
 // agentSlot is what one agent offers in one round, and what envctl puts on it.
@@ -458,120 +472,23 @@ type agentSlot struct {
 	states   []*taskState
 }
 
-// handleOffers places every waiting launch that fits, then answers each agent's offers with
-// one ACCEPT (or DECLINE), and SUPPRESSes when nothing waits any more.
-func (s *session) handleOffers(ctx context.Context, offers []mesospb.Offer) error {
-	s.mu.Lock()
-	s.awaitingOffers = false
-	var slots []*agentSlot
-	byAgent := map[string]*agentSlot{}
-	for _, o := range offers {
-		sl := byAgent[o.AgentID.Value]
-		if sl == nil {
-			sl = &agentSlot{agentID: o.AgentID.Value, hostname: o.Hostname}
-			byAgent[o.AgentID.Value] = sl
-			slots = append(slots, sl)
-		}
-		sl.offerIDs = append(sl.offerIDs, o.ID)
-		cpus, mem, ports := offered(o.Resources)
-		sl.cpus += cpus
-		sl.mem += mem
-		sl.ports = append(sl.ports, ports...)
-	}
-	for _, sl := range slots {
-		sl.ports = normalizeRanges(sl.ports)
-	}
-	var left []*taskState
-	for _, ts := range s.pending {
-		need := demand(*ts.spec)
-		var best *agentSlot
-		for _, sl := range slots {
-			if sl.cpus+1e-9 >= need.cpus && sl.mem+1e-9 >= need.mem && countPorts(sl.ports) >= uint64(len(ts.spec.Ports)) {
-				// The agent with the most CPU left: spreads an environment over the cluster.
-				if best == nil || sl.cpus > best.cpus {
-					best = sl
-				}
-			}
-		}
-		if best == nil {
-			left = append(left, ts)
-			continue
-		}
-		var hostPorts []uint64
-		hostPorts, best.ports = takePorts(best.ports, len(ts.spec.Ports))
-		best.cpus -= need.cpus
-		best.mem -= need.mem
-		info := s.b.taskInfo(ts.id, best.agentID, *ts.spec, need, hostPorts)
-		ts.pending, ts.info, ts.agentID, ts.hostname, ts.launched = false, &info, best.agentID, best.hostname, time.Now()
-		ts.hostPorts = map[string]int{}
-		for i, p := range ts.spec.Ports {
-			ts.hostPorts[p.Name] = int(hostPorts[i])
-		}
-		best.tasks = append(best.tasks, info)
-		best.states = append(best.states, ts)
-	}
-	s.pending = left
-	waiting := len(left) > 0
-	s.mu.Unlock()
-
-	refuse := refuseWhenIdle
-	if waiting {
-		refuse = refuseWhileWaiting
-	}
-	filters := &mesospb.Filters{RefuseSeconds: &refuse}
-	for _, sl := range slots {
-		var c *scheduler.Call
-		if len(sl.tasks) == 0 {
-			c = &scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{OfferIDs: sl.offerIDs, Filters: filters}}
-		} else {
-			// One ACCEPT per agent, carrying every task placed there (mesos.md §1.11).
-			c = &scheduler.Call{Type: scheduler.Call_ACCEPT, Accept: &scheduler.Call_Accept{OfferIDs: sl.offerIDs,
-				Operations: []mesospb.Offer_Operation{{Type: mesospb.Offer_Operation_LAUNCH,
-					Launch: &mesospb.Offer_Operation_Launch{TaskInfos: sl.tasks}}},
-				Filters: filters}}
-		}
-		if err := s.call(ctx, c); err != nil {
-			if len(sl.tasks) > 0 {
-				s.requeue(sl.states)
-			}
-			return err
-		}
-	}
-	if !waiting {
-		s.suppressIfIdle(ctx)
-	}
-	return nil
-}
-
 // requeue puts launches whose ACCEPT failed back in line; they get fresh task IDs, since the
 // master may or may not have seen the old ones.
 func (s *session) requeue(states []*taskState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ts := range states {
-		delete(s.tasks, ts.id)
-		ts.id = newTaskID(s.env, ts.service)
-		ts.pending, ts.info = true, nil
-		s.tasks[ts.id] = ts
-		s.pending = append(s.pending, ts)
-		ts.notifyLocked()
+		s.requeueLocked(ts)
 	}
 }
 
-func (s *session) suppressIfIdle(ctx context.Context) {
-	s.callMu.Lock()
-	defer s.callMu.Unlock()
-	s.mu.Lock()
-	send := len(s.pending) == 0 && !s.suppressed && s.connected
-	if send {
-		s.suppressed = true
-	}
-	s.mu.Unlock()
-	if send {
-		if err := s.call(ctx, &scheduler.Call{Type: scheduler.Call_SUPPRESS, Suppress: &scheduler.Call_Suppress{}}); err != nil {
-			s.b.logf("mesos: environment %s: SUPPRESS: %v", s.env, err)
-		}
-	}
+func (s *session) requeueLocked(ts *taskState) {
+	delete(s.tasks, ts.id)
+	ts.id = newTaskID(s.env, ts.service)
+	ts.pending, ts.info, ts.status = true, nil, nil
+	s.tasks[ts.id] = ts
+	s.pending = append(s.pending, ts)
+	ts.notifyLocked()
 }
 
 // handleUpdate records a status update, wakes its waiters, and acknowledges it.
@@ -584,6 +501,16 @@ func (s *session) handleUpdate(ctx context.Context, st mesospb.TaskStatus) error
 		// launch was withdrawn: watched all the same, so that KILL can wait for its end.
 		ts = &taskState{id: id, changed: make(chan struct{})}
 		s.tasks[id] = ts
+	}
+	if state := st.GetState(); ts.spec != nil && ts.info != nil && ts.status == nil &&
+		(state == mesospb.TASK_LOST || state == mesospb.TASK_DROPPED) && st.GetReason() == mesospb.REASON_INVALID_OFFERS {
+		// The offer it went out on was gone by then: rescinded while held, the RESCIND
+		// crossing the ACCEPT. Nothing was launched; the launch waits for another offer.
+		s.b.logf("mesos: environment %s: task %s: %s; launching it again", s.env, id, st.GetMessage())
+		s.requeueLocked(ts)
+		s.mu.Unlock()
+		s.dispatch(ctx)
+		return nil
 	}
 	stc := st
 	ts.status = &stc
@@ -684,6 +611,7 @@ func (s *session) teardown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true // the stream the master is about to close must not be re-subscribed
 	s.mu.Unlock()
+	s.release(ctx)
 	err := s.call(ctx, &scheduler.Call{Type: scheduler.Call_TEARDOWN})
 	s.close()
 	return err
