@@ -154,3 +154,28 @@ func (m *Master) LoseAgent(i int) (string, error) {
 	}
 	return a.id, nil
 }
+
+// RescindOffers withdraws every outstanding offer of a framework (every
+// framework if id is empty) as a master with --offer_timeout does once an
+// offer has been held that long: the resources go back with no filter, and
+// the framework gets RESCIND for each offer, unless notify is false (the
+// RESCIND then never arrives, as when it crosses the framework's ACCEPT: an
+// ACCEPT of such an offer gets TASK_LOST with REASON_INVALID_OFFERS). It
+// returns the number of offers withdrawn.
+func (m *Master) RescindOffers(frameworkID string, notify bool) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, o := range m.offers {
+		if frameworkID != "" && o.fw.id != frameworkID {
+			continue
+		}
+		m.removeOfferLocked(o)
+		n++
+		if notify && o.fw.connected {
+			m.sendLocked(o.fw, &scheduler.Event{Type: scheduler.Event_RESCIND,
+				Rescind: &scheduler.Event_Rescind{OfferID: mesos.OfferID{Value: id}}})
+		}
+	}
+	return n
+}
