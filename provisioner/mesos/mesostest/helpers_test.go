@@ -383,13 +383,19 @@ func (s *sub) offers(d time.Duration) []mesos.Offer {
 	return s.waitFor("OFFERS", d, func(ev *scheduler.Event) bool { return ev.Type == scheduler.Event_OFFERS }).Offers.Offers
 }
 
-// offersOf waits for OFFERS events until they hold n offers (the real master may offer its
-// agents in separate events).
+// offersOf waits for OFFERS events until they hold offers from n agents, one offer each (the
+// real master may offer its agents in separate events); other offers stay outstanding.
 func (s *sub) offersOf(n int, d time.Duration) []mesos.Offer {
 	s.t.Helper()
 	var out []mesos.Offer
+	seen := map[string]bool{}
 	for len(out) < n {
-		out = append(out, s.offers(d)...)
+		for _, o := range s.offers(d) {
+			if !seen[o.AgentID.Value] && len(out) < n {
+				seen[o.AgentID.Value] = true
+				out = append(out, o)
+			}
+		}
 	}
 	return out
 }
