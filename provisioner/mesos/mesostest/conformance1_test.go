@@ -55,7 +55,7 @@ func TestConformance01_PostOnly(t *testing.T) {
 func TestConformance02_RedirectAndNoLeader(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		hdr := map[string]string{"Content-Type": c.media}
 		m.SetRedirect("leader.example:5050")
 		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/api/v1/scheduler", strings.NewReader(string(subscribeBody(t, c))))
@@ -88,7 +88,7 @@ func TestConformance02_RedirectAndNoLeader(t *testing.T) {
 func TestConformance03_Recovering(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		m.SetRecovering(true)
 		code, _, body := cl.post("/api/v1/scheduler", subscribeBody(t, c), map[string]string{"Content-Type": c.media})
 		if code != http.StatusServiceUnavailable {
@@ -103,7 +103,7 @@ func TestConformance03_Recovering(t *testing.T) {
 func TestConformance04_ContentType(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		body := subscribeBody(t, c)
 		tests := []struct {
 			name string
@@ -138,7 +138,7 @@ func TestConformance04_ContentType(t *testing.T) {
 func TestConformance05_MalformedBody(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		type tc struct {
 			name string
 			body string
@@ -187,7 +187,7 @@ func TestConformance05_MalformedBody(t *testing.T) {
 func TestConformance06_CallValidation(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		s := cl.subscribe(frameworkInfo("v"))
 		fid := &mesos.FrameworkID{Value: s.fwID}
 		other := &mesos.FrameworkID{Value: "other"}
@@ -237,7 +237,7 @@ func TestConformance06_CallValidation(t *testing.T) {
 func TestConformance07_AcceptNegotiation(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		tests := []struct {
 			accept string
 			want   int
@@ -272,7 +272,7 @@ func TestConformance07_AcceptNegotiation(t *testing.T) {
 func TestConformance08_SubscribeWithStreamID(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		code, _, _ := cl.post("/api/v1/scheduler", subscribeBody(t, c),
 			map[string]string{"Content-Type": c.media, "Mesos-Stream-Id": newUUID()})
 		if code != http.StatusBadRequest {
@@ -284,7 +284,7 @@ func TestConformance08_SubscribeWithStreamID(t *testing.T) {
 func TestConformance09_SubscribeResponse(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		seen := map[string]bool{}
 		for i := 0; i < 2; i++ {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -315,7 +315,7 @@ func TestConformance09_SubscribeResponse(t *testing.T) {
 func TestConformance10_RecordIO(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true, Agents: 2})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		ctx, cancel := context.WithTimeout(context.Background(), tg.wait(10*time.Second))
 		defer cancel()
 		resp := cl.subscribeRaw(ctx, frameworkInfo("n"), c.media)
@@ -352,7 +352,7 @@ func TestConformance10_RecordIO(t *testing.T) {
 func TestConformance11_Subscribed(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		s := cl.open(frameworkInfo("n"))
 		ev := s.next(5 * time.Second)
 		if ev == nil || ev.Type != scheduler.Event_SUBSCRIBED {
@@ -380,7 +380,7 @@ func TestConformance12_Heartbeat(t *testing.T) {
 		if tg.real {
 			// The real clock, once: a HEARTBEAT at once (OFFERS may come before it), then
 			// none before 14 s and the next one by 45 s however loaded the machine is.
-			s := newClient(t, tg, c).subscribe(frameworkInfo("n"))
+			s := targetClient(t, tg, c).subscribe(frameworkInfo("n"))
 			// Offers are declined as they come, not held from the cluster's other frameworks.
 			heartbeat := func(ev *scheduler.Event) bool {
 				if ev.Type == scheduler.Event_OFFERS {
@@ -399,7 +399,7 @@ func TestConformance12_Heartbeat(t *testing.T) {
 		}
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		s := newClient(t, m, c).subscribe(frameworkInfo("n"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("n"))
 		if ev := s.next(5 * time.Second); ev == nil || ev.Type != scheduler.Event_HEARTBEAT {
 			t.Fatalf("second event: got %v, want HEARTBEAT", eventString(ev))
 		}
@@ -422,7 +422,7 @@ func TestConformance12_Heartbeat(t *testing.T) {
 func TestConformance13_Refusal(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true, DenyRootSubmissions: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		bad := frameworkInfo("bad-role")
 		bad.Role = ptr("-bad")
 		root := frameworkInfo("root")
@@ -468,7 +468,7 @@ func TestConformance13_Refusal(t *testing.T) {
 func TestConformance14_Failover(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		s1 := cl.subscribe(&mesos.FrameworkInfo{User: "u", Name: "f", FailoverTimeout: ptr(60.0)})
 		old := s1.offers(5 * time.Second)
 		info := &mesos.FrameworkInfo{User: "u", Name: "f", FailoverTimeout: ptr(60.0), ID: &mesos.FrameworkID{Value: s1.fwID}}
@@ -518,7 +518,7 @@ func TestConformance14_Failover(t *testing.T) {
 func TestConformance15_CallGate(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		s := cl.subscribe(&mesos.FrameworkInfo{User: "u", Name: "g", FailoverTimeout: ptr(3600.0)})
 		fid := &mesos.FrameworkID{Value: s.fwID}
 		revive := func(id *mesos.FrameworkID) *scheduler.Call {
@@ -584,7 +584,7 @@ func TestConformance16_FailoverTimeout(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		// On the real clock: 5 s, time enough to come back under load, short enough to wait.
 		timeout := 10 * time.Second
 		if tg.real {
@@ -682,7 +682,7 @@ func taskPID(m *Master, fwID, taskID string) int {
 func TestConformance17_Offers(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true, Agents: 2})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		s := cl.subscribe(frameworkInfo("o"))
 		// The offers and the raw JSON of the first OFFERS event; on the real master, whose
 		// agents may register their resources in separate allocations, later OFFERS events

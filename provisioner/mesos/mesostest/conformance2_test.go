@@ -34,7 +34,7 @@ func TestConformance18_AllocationTiming(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		s := newClient(t, m, c).subscribe(frameworkInfo("a"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("a"))
 		// Immediately after SUBSCRIBED, with no tick.
 		offers := s.offers(5 * time.Second)
 		// Resources returned without a filter wait for the next tick.
@@ -68,7 +68,7 @@ func TestConformance19_OfferFilters(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		s := newClient(t, m, c).subscribe(frameworkInfo("f"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("f"))
 		// hidden asserts no offer for d: by advancing the double's clock to a second before
 		// d, or on the real clock by watching until then.
 		hidden := func(d time.Duration, when string) {
@@ -152,7 +152,7 @@ func TestConformance19_OfferFilters(t *testing.T) {
 func TestConformance20_StaleOfferIDs(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		s := newClient(t, m, c).subscribe(frameworkInfo("s"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("s"))
 		offers := s.offers(5 * time.Second)
 		stale := []mesos.OfferID{{Value: m.ID() + "-O999"}}
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{OfferIDs: stale}}, http.StatusAccepted)
@@ -166,7 +166,7 @@ func TestConformance20_StaleOfferIDs(t *testing.T) {
 func TestConformance21_InvalidOffers(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true, Agents: 2})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		s := cl.subscribe(frameworkInfo("i"))
 		offers := s.offersOf(2, 5*time.Second)
 		a0 := offers[0].AgentID.Value
@@ -204,7 +204,7 @@ func TestConformance21_InvalidOffers(t *testing.T) {
 func TestConformance22_TaskValidation(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true, CPUs: 1})
-		s := newClient(t, m, c).subscribe(frameworkInfo("v"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("v"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID.Value
 		good := cmdTask("good", a, "sleep 30")
@@ -279,7 +279,7 @@ func TestConformance22_TaskValidation(t *testing.T) {
 func TestConformance23_LaunchGroupValidation(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		s := newClient(t, m, c).subscribe(frameworkInfo("g"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("g"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID.Value
 		dockerType := mesos.ContainerInfo_DOCKER
@@ -310,7 +310,7 @@ func TestConformance25_ReliableUpdates(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		info := &mesos.FrameworkInfo{User: "u", Name: "r", FailoverTimeout: ptr(600.0)}
 		s := cl.subscribe(info)
 		offers := s.offers(5 * time.Second)
@@ -375,7 +375,7 @@ func TestConformance26_MasterUpdatesHaveNoUUID(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		s := newClient(t, m, c).subscribe(frameworkInfo("n"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("n"))
 		s.offers(5 * time.Second)
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_RECONCILE, Reconcile: &scheduler.Call_Reconcile{
 			Tasks: []scheduler.Call_Reconcile_Task{{TaskID: mesos.TaskID{Value: "ghost"}}}}}, http.StatusAccepted)
@@ -398,7 +398,7 @@ func TestConformance26_MasterUpdatesHaveNoUUID(t *testing.T) {
 func TestConformance27_Acknowledge(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		s := newClient(t, m, c).subscribe(frameworkInfo("a"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("a"))
 		offers := s.offers(5 * time.Second)
 		agent := offers[0].AgentID
 		for _, ack := range []scheduler.Call_Acknowledge{
@@ -430,7 +430,7 @@ func TestConformance27_Acknowledge(t *testing.T) {
 func TestConformance28_Kill(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		ks := frameworkInfo("k")
 		ks.Capabilities = []mesos.FrameworkInfo_Capability{{Type: mesos.FrameworkInfo_Capability_TASK_KILLING_STATE}}
 		s := cl.subscribe(ks)
@@ -481,7 +481,7 @@ func TestConformance28_Kill(t *testing.T) {
 func TestConformance29_Reconcile(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		s := newClient(t, m, c).subscribe(frameworkInfo("r"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("r"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID
 		hc := &mesos.HealthCheck{Type: mesos.HealthCheck_COMMAND, Command: &mesos.CommandInfo{Value: ptr("true")},
@@ -530,7 +530,7 @@ func TestConformance30_Health(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
-		s := newClient(t, m, c).subscribe(frameworkInfo("h"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("h"))
 		offers := s.offers(5 * time.Second)
 		flag := filepath.Join(t.TempDir(), "healthy")
 		// On the real clock the steps are not timed (realPlans): a long grace period keeps
@@ -591,7 +591,7 @@ func TestConformance30_Health(t *testing.T) {
 func TestConformance31_Teardown(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		info := &mesos.FrameworkInfo{User: "u", Name: "td", FailoverTimeout: ptr(600.0)}
 		s := cl.subscribe(info)
 		offers := s.offers(5 * time.Second)
@@ -624,7 +624,7 @@ func TestConformance31_Teardown(t *testing.T) {
 func TestConformance32_AgentLoss(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true, Agents: 2, AllocationInterval: 50 * time.Millisecond})
-		s := newClient(t, m, c).subscribe(frameworkInfo("l"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("l"))
 		offers := s.offers(5 * time.Second)
 		var on0 mesos.Offer
 		for _, o := range offers {
@@ -675,7 +675,7 @@ func TestConformance32_AgentLoss(t *testing.T) {
 func TestConformance33_EncodingParity(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
-		s := newClient(t, m, c).subscribe(frameworkInfo("p"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("p"))
 		offers := s.offers(5 * time.Second)
 		s.launchFirst(offers, cmdTask("t", offers[0].AgentID.Value, "sleep 5"))
 		ev, raw := s.nextRaw(5 * time.Second)
@@ -739,7 +739,7 @@ func TestConformance34_HeadersBeforeEvents(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		m := tg.start(t, Options{NoDocker: true})
 		m.SetSubscribeDelay(1500 * time.Millisecond)
-		cl := newClient(t, m, c)
+		cl := targetClient(t, m, c)
 		call := &scheduler.Call{Type: scheduler.Call_SUBSCRIBE, Subscribe: &scheduler.Call_Subscribe{FrameworkInfo: frameworkInfo("d")}}
 		req, _ := http.NewRequest(http.MethodPost, m.URL()+"/api/v1/scheduler", strings.NewReader(string(cl.encode(call))))
 		req.Header.Set("Content-Type", c.media)

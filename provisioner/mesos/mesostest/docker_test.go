@@ -44,7 +44,7 @@ func TestConformance24_DockerLaunch(t *testing.T) {
 	conformance(t, func(t *testing.T, tg *target, c testCodec) {
 		image := testimage.NeedTestsvc(t)
 		m := tg.start(t, Options{Agents: 1, AllocationInterval: 100 * time.Millisecond})
-		s := newClient(t, m, c).subscribe(frameworkInfo("d"))
+		s := targetClient(t, m, c).subscribe(frameworkInfo("d"))
 		offers := s.offers(5 * time.Second)
 		a := offers[0].AgentID.Value
 		// Host ports from the agent's own range (the real test cluster gives each agent one).
@@ -124,7 +124,7 @@ func TestConformance24_DockerLaunch(t *testing.T) {
 func TestDockerBridgeAcrossAgents(t *testing.T) {
 	m, image := startDockerMaster(t, 2)
 	c := testCodecs[0]
-	s := newClient(t, &target{Master: m}, c).subscribe(frameworkInfo("x"))
+	s := newClient(t, m, c).subscribe(frameworkInfo("x"))
 	offers := s.offers(5 * time.Second)
 	byAgent := map[string]mesos.Offer{}
 	for _, o := range offers {
@@ -181,7 +181,7 @@ func TestDockerBridgeAcrossAgents(t *testing.T) {
 // in a scratch image) reports healthy=false, then kills the task.
 func TestDockerUnhealthyKilled(t *testing.T) {
 	m, image := startDockerMaster(t, 1)
-	s := newClient(t, &target{Master: m}, testCodecs[1]).subscribe(frameworkInfo("u"))
+	s := newClient(t, m, testCodecs[1]).subscribe(frameworkInfo("u"))
 	offers := s.offers(5 * time.Second)
 	task := dockerTask("sick", offers[0].AgentID.Value, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--http", "8080")
 	task.HealthCheck = &mesos.HealthCheck{Type: mesos.HealthCheck_COMMAND,
@@ -215,7 +215,7 @@ func TestDockerUnhealthyKilled(t *testing.T) {
 // framework whose failover_timeout runs out has its containers removed.
 func TestDockerHostNetworkKillAndReap(t *testing.T) {
 	m, image := startDockerMaster(t, 1)
-	cl := newClient(t, &target{Master: m}, testCodecs[0])
+	cl := newClient(t, m, testCodecs[0])
 	s := cl.subscribe(&mesos.FrameworkInfo{User: "u", Name: "reap", FailoverTimeout: ptr(1.0)})
 	offers := s.offers(5 * time.Second)
 	a := offers[0].AgentID.Value

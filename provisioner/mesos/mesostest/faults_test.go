@@ -12,7 +12,7 @@ func TestFaultDropStreamAndSlowAcks(t *testing.T) {
 	eachCodec(t, func(t *testing.T, c testCodec) {
 		clock := NewFakeClock(t0)
 		m := startMaster(t, Options{NoDocker: true, Clock: clock})
-		cl := newClient(t, &target{Master: m}, c)
+		cl := newClient(t, m, c)
 		info := &mesos.FrameworkInfo{User: "u", Name: "f", FailoverTimeout: ptr(600.0)}
 		s := cl.subscribe(info)
 		offers := s.offers(5 * time.Second)

@@ -194,7 +194,7 @@ func TestGoldenDocumentationFlow(t *testing.T) {
 func TestGoldenOperatorAPI(t *testing.T) {
 	m := startMaster(t, Options{NoDocker: true})
 	c := testCodecs[0]
-	s := newClient(t, &target{Master: m}, c).subscribe(frameworkInfo("op"))
+	s := newClient(t, m, c).subscribe(frameworkInfo("op"))
 	offers := s.offers(5 * time.Second)
 	s.launch(ids(offers), cmdTask("t", offers[0].AgentID.Value, "sleep 30"))
 	s.updateAck("t", mesos.TASK_RUNNING, 5*time.Second)

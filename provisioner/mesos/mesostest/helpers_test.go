@@ -83,7 +83,13 @@ type client struct {
 	extra http.Header
 }
 
-func newClient(t *testing.T, tg *target, c testCodec) *client {
+// newClient is a client of the double m.
+func newClient(t *testing.T, m *Master, c testCodec) *client {
+	return &client{t: t, tg: &target{Master: m}, c: c}
+}
+
+// targetClient is a client of a conformance test's target, the double or the real master.
+func targetClient(t *testing.T, tg *target, c testCodec) *client {
 	return &client{t: t, tg: tg, c: c}
 }
 
@@ -502,8 +508,13 @@ func ids(offers []mesos.Offer) []mesos.OfferID {
 
 // operator sends an operator API call and decodes the response as JSON into
 // a plain map (never mesos-go types), or as protobuf into master.Response.
-func operator(t *testing.T, tg *target, c testCodec, call *master.Call) (map[string]any, *master.Response) {
+// m is the double (*Master) or a conformance test's *target.
+func operator(t *testing.T, m interface{ URL() string }, c testCodec, call *master.Call) (map[string]any, *master.Response) {
 	t.Helper()
+	tg, ok := m.(*target)
+	if !ok {
+		tg = &target{Master: m.(*Master)}
+	}
 	cl := &client{t: t, tg: tg, c: c}
 	var body []byte
 	var err error

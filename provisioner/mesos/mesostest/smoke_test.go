@@ -10,7 +10,7 @@ import (
 func TestSmokeCommandTask(t *testing.T) {
 	eachCodec(t, func(t *testing.T, c testCodec) {
 		m := startMaster(t, Options{NoDocker: true})
-		s := newClient(t, &target{Master: m}, c).subscribe(frameworkInfo("smoke"))
+		s := newClient(t, m, c).subscribe(frameworkInfo("smoke"))
 		offers := s.offers(5 * time.Second)
 		s.launch(ids(offers), cmdTask("t1", offers[0].AgentID.Value, "echo hello; sleep 0.2"))
 		st := s.updateAck("t1", mesos.TASK_STARTING, 5*time.Second)
