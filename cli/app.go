@@ -11,6 +11,7 @@ import (
 	urfave "github.com/urfave/cli/v2"
 
 	"github.com/envctl/envctl/provisioner"
+	"github.com/envctl/envctl/provisioner/gate"
 )
 
 // Exit codes (design.md §3).
@@ -47,6 +48,11 @@ func silentExit(code int) error { return &exitError{code: code, silent: true} }
 
 // Main runs envctl with args (args[0] is the program name) and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The gate runs as PID 1 of a held container: before anything else, and with none of the
+	// app's parsing (its arguments are the service's argv, verbatim).
+	if len(args) > 1 && args[1] == gate.Command {
+		return gate.Main(args[2:])
+	}
 	app := New(stdin, stdout, stderr)
 	err := app.RunContext(context.Background(), interspersed(app, args))
 	return exitCode(err, app.ErrWriter)

@@ -38,6 +38,10 @@ func upFlags(defaultTTL time.Duration) []urfave.Flag {
 		// every container is created only once its dependencies are ready (the old path).
 		&urfave.BoolFlag{Name: "create-ahead", Value: true, Hidden: true, EnvVars: []string{"ENVCTL_CREATE_AHEAD"},
 			Usage: "create containers while their dependencies get ready (Docker)"},
+		// Hidden for the same reason. Off, containers created ahead are started only once their
+		// dependencies are ready; --diagnostics and -o json say per service which path it took.
+		&urfave.BoolFlag{Name: "gate", Value: true, Hidden: true, EnvVars: []string{"ENVCTL_GATE"},
+			Usage: "start containers ahead too, their process held by a gate until their dependencies are ready (Docker)"},
 		outputFlag(),
 	)
 }
@@ -124,6 +128,9 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 	b, err := openBackend(in.Work, c)
 	if err != nil {
 		return nil, nil, err
+	}
+	if g, ok := b.(interface{ SetGate(on bool) }); ok {
+		g.SetGate(c.Bool("gate") && c.Bool("create-ahead"))
 	}
 	stderr := c.App.ErrWriter
 

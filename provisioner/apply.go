@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,8 +99,10 @@ type ServiceResult struct {
 	Err         error         // for a failed service: why
 	SkippedBy   string        // for a skipped service: the failed dependency at the root
 	// StartPath says how its instance came to run when that was not the plain create and
-	// start: "created ahead" (created while its dependencies got ready, started once they
-	// were), or why a created-ahead instance was not used.
+	// start: "started ahead, held by the gate" (created and started while its dependencies
+	// got ready, its process released once they were), "created ahead; not started held:
+	// WHY" (created while they got ready, started once they were), or why a created-ahead
+	// instance was not used.
 	StartPath string
 }
 
@@ -201,6 +204,25 @@ type ahead struct {
 	err     error                    // the create's
 	deps    map[string]envs.Endpoint // the dependencies' endpoints its spec was resolved with
 	claimed bool                     // started or removed (guarded by applier.mu)
+	// whyNot is "" when the instance was started held (Holder), else why it was only created.
+	whyNot string
+}
+
+// createOrHold creates spec's instance ahead and, on a Holder, starts it held; whyNot says why
+// it was only created (the reason StartHeld gave, or that the backend cannot hold at all).
+func (a *applier) createOrHold(ctx context.Context, ac AheadCreator, spec Spec) (inst Instance, whyNot string, err error) {
+	h, ok := a.b.(Holder)
+	if !ok {
+		inst, err = ac.Create(ctx, spec)
+		return inst, "the backend cannot hold a process", err
+	}
+	inst, err = h.StartHeld(ctx, spec)
+	if err == nil || !errors.Is(err, ErrCannotHold) {
+		return inst, "", err
+	}
+	whyNot = strings.TrimPrefix(err.Error(), ErrCannotHold.Error()+": ")
+	inst, err = ac.Create(ctx, spec)
+	return inst, whyNot, err
 }
 
 func (a *applier) emit(ev Event) {
@@ -327,6 +349,12 @@ func (a *applier) service(ctx context.Context, name string) error {
 	if st.Action == ActionKeep {
 		a.markStarted(name)
 		inst = st.Old[0]
+		if h, ok := a.b.(Holder); ok {
+			// Held by a gate a killed run never released: its dependencies are ready now.
+			if err := h.Release(ctx, inst); err != nil {
+				return a.serviceFailed(ctx, sr, err)
+			}
+		}
 		if !once {
 			if err := WaitReady(ctx, a.b, inst, ReadySpecOf(s.Ready), false, report); err != nil {
 				return a.serviceFailed(ctx, sr, err)
@@ -465,7 +493,7 @@ func (a *applier) createAhead(ctx context.Context) {
 				return
 			}
 			defer func() { <-a.aheadSem }()
-			ah.inst, ah.err = ac.Create(ctx, spec)
+			ah.inst, ah.whyNot, ah.err = a.createOrHold(ctx, ac, spec)
 			if ah.inst.ID != "" {
 				// Not counted in Created (instances this run started) until it starts.
 				a.mu.Lock()
@@ -519,7 +547,11 @@ func (a *applier) startAhead(ctx context.Context, sr *ServiceResult, s *envs.Ser
 		return Instance{}, false, ctx.Err()
 	}
 	defer func() { <-a.sem }()
-	sr.StartPath = "created ahead"
+	if ah.whyNot == "" {
+		sr.StartPath = "started ahead, held by the gate"
+	} else {
+		sr.StartPath = "created ahead; not started held: " + ah.whyNot
+	}
 	a.mu.Lock()
 	ah.claimed = true
 	a.res.Created++

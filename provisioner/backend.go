@@ -2,6 +2,7 @@ package provisioner
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -309,3 +310,25 @@ type StartPlan struct {
 	// Parallel is the most Starts Apply has under way at once (Options.Parallel).
 	Parallel int
 }
+
+// Holder is an AheadCreator that can also start an instance ahead of its dependencies'
+// readiness with the service's own process held back (Docker: a gate as the container's
+// entrypoint, see provisioner/gate), so that once they are ready only the process start
+// remains: the engine's start work (sandbox, network endpoint, shim) leaves the critical path
+// too. StartCreated on an instance StartHeld returned releases its process. What the service
+// sees is what a plain start gives it: argv, environment, user, working directory, PID 1.
+type Holder interface {
+	// StartHeld creates spec's instance and starts it held. An error wrapping ErrCannotHold
+	// says why this instance cannot be held (the gate is turned off, a read-only root
+	// filesystem, no binary for the engine's platform...): nothing is left, and the caller
+	// uses Create instead. Other errors are Create's: an instance returned with an ID must be
+	// removed by the caller.
+	StartHeld(ctx context.Context, spec Spec) (Instance, error)
+	// Release lets inst's held process run. It does nothing for an instance that is not held
+	// or that was released already: an up that keeps an instance a killed run left held
+	// calls it once the instance's dependencies are ready.
+	Release(ctx context.Context, inst Instance) error
+}
+
+// ErrCannotHold is wrapped by Holder.StartHeld's error when an instance cannot be held.
+var ErrCannotHold = errors.New("not held")

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,10 +33,19 @@ type self struct {
 	Mounts map[string]string
 	// ShmSize is the size of /dev/shm in bytes.
 	ShmSize int64
+	// Began is when this process began (its main package's initialisation): the tests of
+	// start ordering compare it with the time its dependencies got ready.
+	Began time.Time
+	// SigBlk and SigIgn are the blocked and ignored signal masks, hex, from /proc/self/status
+	// (the gate must hand the service the ones a plain start gives).
+	SigBlk, SigIgn string
 }
 
+// began is when the process began, as close to its exec as Go lets a program say.
+var began = time.Now()
+
 func readSelf() self {
-	s := self{UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), Rlimits: map[string]string{}, Mounts: map[string]string{}}
+	s := self{UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), Rlimits: map[string]string{}, Mounts: map[string]string{}, Began: began}
 	s.Groups, _ = os.Getgroups()
 	s.Cwd, _ = os.Getwd()
 	s.Hostname, _ = os.Hostname()
@@ -53,6 +63,12 @@ func readSelf() self {
 		for sc.Scan() {
 			if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
 				s.CapEff = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "SigBlk:"); ok {
+				s.SigBlk = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "SigIgn:"); ok {
+				s.SigIgn = strings.TrimSpace(v)
 			}
 		}
 		f.Close()

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/docker/docker/api/types/build"
+
+	"github.com/envctl/envctl/provisioner/gate"
 )
 
 // EnvAgentBinary names a linux envctl binary for the engine's platform, for when envctl itself
@@ -148,9 +150,14 @@ func (b *Backend) EngineArch(ctx context.Context) (string, error) {
 	return b.arch, nil
 }
 
+// agentLayout ends the agent image's tag: it names the image's layout (the binary at
+// gate.Binary), so that an image an older envctl built for the same binary is not taken.
+const agentLayout = "-g"
+
 // AgentImage returns the reference of an image FROM scratch holding the agent binary (see
-// AgentBinary) at /envctl, building it through the engine's build API when the engine lacks
-// it. No registry is involved. The image carries LabelAgent; envctl gc removes it once stale (RemoveStaleAgentImages).
+// AgentBinary) at gate.Binary (/.envctl/envctl), building it through the engine's build API
+// when the engine lacks it. No registry is involved. The image carries LabelAgent; envctl gc
+// removes it once stale (RemoveStaleAgentImages).
 func (b *Backend) AgentImage(ctx context.Context) (string, error) {
 	b.agentImageMu.Lock()
 	defer b.agentImageMu.Unlock()
@@ -166,7 +173,7 @@ func (b *Backend) AgentImage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("agent binary: %w", err)
 	}
-	ref := AgentRepo + ":" + sum[:12]
+	ref := AgentRepo + ":" + sum[:12] + agentLayout
 	if _, found, err := b.imageID(ctx, ref); err != nil || found {
 		if found {
 			b.touchAgentImage(ctx, ref) // in use: gc keeps it (RemoveStaleAgentImages)
@@ -209,7 +216,9 @@ func agentContext(w io.Writer, bin string) error {
 		return err
 	}
 	tw := tar.NewWriter(w)
-	dockerfile := "FROM scratch\nCOPY envctl /envctl\nENTRYPOINT [\"/envctl\"]\n"
+	// The binary is in a directory of its own, so that the gate's volume can be filled from
+	// this image (see fillGateVolume).
+	dockerfile := "FROM scratch\nCOPY envctl " + gate.Binary + "\nENTRYPOINT [\"" + gate.Binary + "\"]\n"
 	if err := tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile))}); err != nil {
 		return err
 	}

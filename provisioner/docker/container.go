@@ -194,6 +194,11 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 // without starting it (provisioner.AheadCreator). The instance it returns has the container's
 // ID and name, its environment and service, and is in the Created state.
 func (b *Backend) Create(ctx context.Context, spec provisioner.Spec) (provisioner.Instance, error) {
+	return b.create(ctx, spec, nil)
+}
+
+// create is Create, with the gate (see gate.go) as the container's entrypoint when g is set.
+func (b *Backend) create(ctx context.Context, spec provisioner.Spec, g *gated) (provisioner.Instance, error) {
 	if spec.Env == "" {
 		return provisioner.Instance{}, fmt.Errorf("start %q: %w", spec.Service, errNoEnv)
 	}
@@ -220,6 +225,9 @@ func (b *Backend) Create(ctx context.Context, spec provisioner.Spec) (provisione
 	}
 	name := containerName(spec.Env, spec.Service)
 	cfg, host, netCfg := containerConfig(spec, labels, netID)
+	if g != nil {
+		g.apply(cfg, host)
+	}
 
 	if err := ctx.Err(); err != nil {
 		return provisioner.Instance{}, fmt.Errorf("start %s: %w", spec.Service, err)
@@ -243,7 +251,11 @@ func (b *Backend) Create(ctx context.Context, spec provisioner.Spec) (provisione
 	}
 	// Files copied in (bind mounts carried as copies) belong to the creation: a container
 	// created ahead must be complete before its start, which is then all that remains.
-	if err := b.copyIn(ctx, created.ID, spec); err != nil {
+	err = b.copyIn(ctx, created.ID, spec)
+	if err == nil && g != nil {
+		err = g.copyIn(ctx, b, created.ID)
+	}
+	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()
 		if rerr := b.api.ContainerRemove(cctx, created.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
@@ -261,7 +273,11 @@ func (b *Backend) Create(ctx context.Context, spec provisioner.Spec) (provisione
 // running: with its real published ports and its address on the network. A container that
 // fails to start is removed again.
 func (b *Backend) StartCreated(ctx context.Context, inst provisioner.Instance) (provisioner.Instance, error) {
-	started, err := b.startCreated(ctx, inst.ID)
+	start := b.startCreated
+	if inst.Labels[LabelGate] != "" && inst.State == provisioner.StateRunning {
+		start = b.releaseHeld // StartHeld started it: only its process remains to start
+	}
+	started, err := start(ctx, inst.ID)
 	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()

@@ -58,6 +58,8 @@ type apiClient interface {
 	ContainerExecResize(ctx context.Context, execID string, options container.ResizeOptions) error
 
 	CopyToContainer(ctx context.Context, containerID, dstPath string, content io.Reader, options container.CopyToContainerOptions) error
+	ContainerStatPath(ctx context.Context, containerID, path string) (container.PathStat, error)
+	ContainerKill(ctx context.Context, containerID, signal string) error
 
 	VolumeCreate(ctx context.Context, options volume.CreateOptions) (volume.Volume, error)
 	VolumeInspect(ctx context.Context, volumeID string) (volume.Volume, error)
@@ -98,6 +100,14 @@ type Backend struct {
 	archOnce     sync.Mutex
 	arch         string
 	agentImageMu sync.Mutex
+
+	// gateMu guards the gate's delivery (gate.go): gateOff (SetGate), and the volume holding
+	// the gate binary once known (gateVol) or why there is none (gateErr), asked once.
+	gateMu  sync.Mutex
+	gateOff bool
+	gateVol string
+	gateErr error
+	gateRdy chan struct{} // closed once gateVol or gateErr is set
 
 	// volMu guards createdVolumes: the volumes this Backend created, which a rollback removes
 	// (and no others).

@@ -41,6 +41,18 @@ func randomHex(n int) string {
 }
 
 func TestMain(m *testing.M) {
+	// The gate (and the probe agent) run envctl's own static linux binary in containers; a
+	// test binary with cgo cannot stand in for it. Every test then runs with the gate on, as
+	// envctl does by default.
+	if os.Getenv(EnvAgentBinary) == "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		if p, err := testimage.StaticEnvctl(ctx); err == nil {
+			os.Setenv(EnvAgentBinary, p)
+		} else {
+			fmt.Fprintf(os.Stderr, "warning: no static envctl for the gate: %v\n", err)
+		}
+		cancel()
+	}
 	code := m.Run()
 	if leaks := leftovers(); len(leaks) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the tests left docker objects behind (now removed):\n  %s\n", strings.Join(leaks, "\n  "))

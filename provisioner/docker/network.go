@@ -77,6 +77,7 @@ func (b *Backend) PrepareEnvironment(ctx context.Context, env string, labels map
 		return err
 	}
 	b.prestartAgent(ctx, env)
+	b.prepareGate(ctx)
 	return nil
 }
 

@@ -29,5 +29,10 @@ func (b *Backend) Restart(ctx context.Context, inst provisioner.Instance, grace 
 	if err != nil {
 		return provisioner.Instance{}, fmt.Errorf("restart %s: %w", ref(inst), err)
 	}
+	// A gated container released before finds its gate released and runs at once; one that
+	// was still held (a killed up left it) is released now: restart means "run it".
+	if err := b.Release(ctx, started); err != nil {
+		return provisioner.Instance{}, fmt.Errorf("restart %s: %w", ref(inst), err)
+	}
 	return started, nil
 }
