@@ -229,6 +229,13 @@ func gcCommand() *urfave.Command {
 			return removeEnvironments(in.Work, c, b, names, format, func(doc map[string]any) int {
 				images, failed := sweepAgentImages(in.Work, b, false, c.App.ErrWriter)
 				doc["agent_images"] = images
+				// The gate's volumes of other envctl builds that nothing mounts: quietly,
+				// like a cache (each is one binary, refilled when needed).
+				if s, ok := b.(interface {
+					SweepGateVolumes(ctx context.Context) ([]string, error)
+				}); ok && in.Work.Err() == nil {
+					_, _ = s.SweepGateVolumes(in.Work)
+				}
 				return failed
 			})
 		},

@@ -44,6 +44,26 @@ var (
 	imageRef   string
 )
 
+var (
+	staticOnce sync.Once
+	staticPath string
+)
+
+// staticEnvctl is envctl built static for linux, once ("" if the build failed: the gate then
+// falls back, visibly).
+func staticEnvctl() string {
+	staticOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		p, err := testimage.StaticEnvctl(ctx)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warning: no static envctl for the gate: %v\n", err)
+		}
+		staticPath = p
+	})
+	return staticPath
+}
+
 // dockerReady builds the test image once; scripts that need Docker say [docker].
 func dockerReady() error {
 	dockerOnce.Do(func() {
@@ -112,6 +132,11 @@ func scriptParams(t *testing.T, mesos func() (string, error)) testscript.Params 
 			}
 			if imageRef != "" {
 				env.Setenv("TESTSVC", imageRef)
+			}
+			// The gate (and the probe agent) need envctl's static linux binary; the test
+			// binary that plays envctl here links cgo. With it, scripts run with the gate on.
+			if p := staticEnvctl(); p != "" && os.Getenv("ENVCTL_AGENT_BINARY") == "" {
+				env.Setenv("ENVCTL_AGENT_BINARY", p)
 			}
 			// Scripts named mesos_* run against one in-process Mesos double with two agents
 			// (their envctl processes reach it over HTTP, as they would a real master).

@@ -11,6 +11,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/volume"
 
@@ -130,6 +131,17 @@ func (b *Backend) StartHeld(ctx context.Context, spec provisioner.Spec) (provisi
 		if ctx.Err() != nil {
 			return provisioner.Instance{}, ctx.Err()
 		}
+		// Perhaps the volume went away (a gc of another envctl build) and the engine made an
+		// empty one in its place: the next held start looks again, and fills it.
+		b.gateMu.Lock()
+		if b.gateRdy != nil && b.gateVol == g.vol {
+			select {
+			case <-b.gateRdy:
+				b.gateRdy, b.gateVol, b.gateErr = nil, "", nil
+			default:
+			}
+		}
+		b.gateMu.Unlock()
 		return provisioner.Instance{}, cannotHold("the gated container did not start: " + firstLineOf(err.Error()))
 	}
 	inst.State = provisioner.StateRunning
@@ -414,4 +426,33 @@ func (b *Backend) pathExists(ctx context.Context, id, p string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("stat %s in the container: %w", p, err)
+}
+
+// SweepGateVolumes removes the gate's volumes (GateVolumePrefix) of other envctl binaries
+// that no container mounts: each envctl build otherwise leaves a 24 MB volume behind (the
+// agent images are RemoveStaleAgentImages' job). One in use is left: the engine refuses to
+// remove it. It returns what it removed.
+func (b *Backend) SweepGateVolumes(ctx context.Context) ([]string, error) {
+	keep := ""
+	if current, err := b.currentAgentTag(ctx); err == nil && current != "" {
+		keep = GateVolumePrefix + strings.TrimPrefix(current, AgentRepo+":")
+	}
+	var vols volume.ListResponse
+	err := call(ctx, func(ctx context.Context) (err error) {
+		vols, err = b.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelAgent+"=gate"))})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the gate's volumes: %w", err)
+	}
+	var removed []string
+	for _, v := range vols.Volumes {
+		if v.Name == keep || !strings.HasPrefix(v.Name, GateVolumePrefix) {
+			continue
+		}
+		if err := call(ctx, func(ctx context.Context) error { return b.api.VolumeRemove(ctx, v.Name, false) }); err == nil {
+			removed = append(removed, "volume "+v.Name)
+		}
+	}
+	return removed, nil
 }

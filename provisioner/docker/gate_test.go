@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
 
 	"github.com/envctl/envctl/provisioner"
 )
@@ -315,5 +317,33 @@ service "app" {
 	if len(left) > 0 {
 		b, _ := json.Marshal(left)
 		t.Fatalf("after the rollback: %s", b)
+	}
+}
+
+// gc's sweep removes the gate volumes of other envctl binaries that nothing uses, and keeps
+// this binary's.
+func TestSweepGateVolumes(t *testing.T) {
+	b := testBackend(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	current, err := b.gateVolume(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := housekeeping(t)
+	old := GateVolumePrefix + "0000" + randomHex(4)
+	if _, err := api.VolumeCreate(ctx, volume.CreateOptions{Name: old, Labels: map[string]string{LabelAgent: "gate"}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { api.VolumeRemove(context.Background(), old, true) })
+	removed, err := b.SweepGateVolumes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(removed, "volume "+old) {
+		t.Errorf("removed %v, want %s among them", removed, old)
+	}
+	if _, err := api.VolumeInspect(ctx, current); err != nil {
+		t.Errorf("the current gate volume %s: %v", current, err)
 	}
 }

@@ -40,6 +40,7 @@ type config struct {
 	planSizes   []int
 	mesos       string
 	aheadOff    int
+	gateOff     int
 	reach       bool
 }
 
@@ -60,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.reach, "reach", true, "measure the shop's up where envctl cannot dial the containers (issue 10; needs root)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
 	fs.IntVar(&cfg.aheadOff, "ahead-off", 30, "also measure this size with create-ahead off (envctl up --create-ahead=false; 0: none)")
+	fs.IntVar(&cfg.gateOff, "gate-off", 30, "also measure this size with the gate off (envctl up --gate=false: created ahead, started when ready; 0: none)")
 	planSizes := fs.String("plan-sizes", "1000,2000,5000,10000", "sizes of the plan scaling check, comma-separated (\"\": none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -354,6 +356,19 @@ func (b *bench) round(ctx context.Context, r int, boundEnv *Layout) error {
 			} else {
 				b.logf("round %d/%d: %d services, create-ahead off: up %s", r, b.cfg.runs, len(s.Layout.Services),
 					ms(s.UpAheadOff[len(s.UpAheadOff)-1].Wall))
+			}
+		}
+		if len(s.Layout.Services) == b.cfg.gateOff {
+			// Created ahead but not started held: what the gate itself gains, next to the
+			// measurement with it on above.
+			if _, err := b.upDown(ctx, s.Layout, &s.UpGateOff, nil, "--gate=false"); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				b.fail("%d services, gate off, run %d: %v", len(s.Layout.Services), r, err)
+			} else {
+				b.logf("round %d/%d: %d services, gate off: up %s", r, b.cfg.runs, len(s.Layout.Services),
+					ms(s.UpGateOff[len(s.UpGateOff)-1].Wall))
 			}
 		}
 		if r%2 == 0 {

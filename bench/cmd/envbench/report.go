@@ -110,6 +110,7 @@ type sizeResult struct {
 	ComposeDown []Measurement
 	Limit       []engineLimit // the engine's own, measured in the same rounds
 	UpAheadOff  []Measurement // envctl up with create-ahead off (-ahead-off)
+	UpGateOff   []Measurement // envctl up with the gate off (-gate-off): created ahead, started when ready
 }
 
 // limitUp and limitRemoval are the medians of the engine's limit; 0 when not measured.
@@ -319,6 +320,15 @@ func (r *results) markdown() []byte {
 		off, on := summarize(walls(s.UpAheadOff)), summarize(walls(s.Up)).Median
 		w("\nWith create-ahead off (`up --create-ahead=false`: each container created only once its dependencies ")
 		w("are ready, as before issue 12), %d services: `up` %s, **%s** the engine's limit; with it on: %s.\n",
+			len(s.Layout.Services), spread(off), ratio(off.Median, s.limitUp()), ratio(on, s.limitUp()))
+	}
+	for _, s := range r.Sizes {
+		if len(s.UpGateOff) == 0 {
+			continue
+		}
+		off, on := summarize(walls(s.UpGateOff)), summarize(walls(s.Up)).Median
+		w("\nWith the gate off (`up --gate=false`: containers created ahead but started only once their dependencies ")
+		w("are ready), %d services: `up` %s, **%s** the engine's limit; with it on (started ahead, the process held until then): %s.\n",
 			len(s.Layout.Services), spread(off), ratio(off.Median, s.limitUp()), ratio(on, s.limitUp()))
 	}
 	w("\nThe old bound (issue 7) is the depth × one container's create-to-ready time alone (see above); ")
