@@ -494,6 +494,12 @@ func (a *applier) createAhead(ctx context.Context) {
 			}
 			defer func() { <-a.aheadSem }()
 			ah.inst, ah.whyNot, ah.err = a.createOrHold(ctx, ac, spec)
+			if ah.err == nil && ah.whyNot == "" {
+				// Running held, its start done: its own dependents' containers go next, so
+				// that every layer's start work is done while the first layers get ready,
+				// and each layer's readiness then costs only a release.
+				a.markStarted(s.Name)
+			}
 			if ah.inst.ID != "" {
 				// Not counted in Created (instances this run started) until it starts.
 				a.mu.Lock()

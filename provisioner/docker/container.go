@@ -273,11 +273,14 @@ func (b *Backend) create(ctx context.Context, spec provisioner.Spec, g *gated) (
 // running: with its real published ports and its address on the network. A container that
 // fails to start is removed again.
 func (b *Backend) StartCreated(ctx context.Context, inst provisioner.Instance) (provisioner.Instance, error) {
-	start := b.startCreated
+	var started provisioner.Instance
+	var err error
 	if inst.Labels[LabelGate] != "" && inst.State == provisioner.StateRunning {
-		start = b.releaseHeld // StartHeld started it: only its process remains to start
+		// StartHeld started it and read it back: only its process remains to start.
+		started, err = inst, b.release(ctx, inst.ID)
+	} else {
+		started, err = b.startCreated(ctx, inst.ID)
 	}
-	started, err := start(ctx, inst.ID)
 	if err != nil {
 		cctx, cancel := cleanupContext(ctx)
 		defer cancel()

@@ -18,4 +18,10 @@
 // (see AgentBinary and AgentImage): it runs from an image FROM scratch that the engine builds
 // from a static linux envctl binary, so no registry and no tools in the services' images are
 // needed.
+//
+// The same binary is the gate (gate.go, provisioner/gate): a container whose dependencies are
+// not ready yet is created and started ahead (provisioner.Holder) with the gate as PID 1,
+// read-only from a volume filled once per binary, holding the service's process until envctl
+// releases it with a signal; the gate then execs the service's own argv. Where it cannot be
+// used the container is only created ahead, and the reason is the service's StartPath.
 package docker

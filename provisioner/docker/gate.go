@@ -144,8 +144,27 @@ func (b *Backend) StartHeld(ctx context.Context, spec provisioner.Spec) (provisi
 		b.gateMu.Unlock()
 		return provisioner.Instance{}, cannotHold("the gated container did not start: " + firstLineOf(err.Error()))
 	}
-	inst.State = provisioner.StateRunning
-	return inst, nil
+	// Read back now, off the critical path: the release that remains changes nothing the
+	// engine reports (the exec keeps the container, its address and its ports).
+	var c container.InspectResponse
+	err = call(ctx, func(ctx context.Context) (err error) {
+		c, err = b.api.ContainerInspect(ctx, inst.ID)
+		return err
+	})
+	if err != nil {
+		return inst, fmt.Errorf("start %s held: inspect: %w", spec.Service, err)
+	}
+	running := inspectView(c).instance()
+	if running.State != provisioner.StateRunning {
+		// The gate ended at once (it could not arm): the plain path will run the service.
+		cctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := b.api.ContainerRemove(cctx, inst.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
+			return inst, fmt.Errorf("start %s held: the gate exited; remove it: %v", spec.Service, rerr)
+		}
+		return provisioner.Instance{}, cannotHold(fmt.Sprintf("the gate exited at once (status %d)", running.ExitCode))
+	}
+	return running, nil
 }
 
 // gateFor decides whether spec's container can be gated, and how.
@@ -358,22 +377,6 @@ func (b *Backend) Release(ctx context.Context, inst provisioner.Instance) error 
 		return err
 	}
 	return b.release(ctx, id)
-}
-
-// releaseHeld releases the container id that StartHeld started, and reads it back.
-func (b *Backend) releaseHeld(ctx context.Context, id string) (provisioner.Instance, error) {
-	if err := b.release(ctx, id); err != nil {
-		return provisioner.Instance{}, err
-	}
-	var c container.InspectResponse
-	err := call(ctx, func(ctx context.Context) (err error) {
-		c, err = b.api.ContainerInspect(ctx, id)
-		return err
-	})
-	if err != nil {
-		return provisioner.Instance{}, fmt.Errorf("inspect after release: %w", err)
-	}
-	return inspectView(c).instance(), nil
 }
 
 // release sends the gate of container id its SIGUSR1 once the gate catches it (gate.Armed
