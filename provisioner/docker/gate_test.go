@@ -347,3 +347,27 @@ func TestSweepGateVolumes(t *testing.T) {
 		t.Errorf("the current gate volume %s: %v", current, err)
 	}
 }
+
+// resolveArgv follows the engine's merge of the container's and the image's entrypoint and
+// cmd: the argv the gate must exec is the one the engine would have run.
+func TestResolveArgv(t *testing.T) {
+	for _, c := range []struct {
+		ep, cmd, imgEp, imgCmd, want []string
+	}{
+		{nil, nil, []string{"/app"}, []string{"--a"}, []string{"/app", "--a"}},
+		{nil, []string{"--b"}, []string{"/app"}, []string{"--a"}, []string{"/app", "--b"}},
+		{[]string{"/x"}, nil, []string{"/app"}, []string{"--a"}, []string{"/x"}}, // an entrypoint drops the image's cmd
+		{[]string{"/x"}, []string{"--b"}, []string{"/app"}, []string{"--a"}, []string{"/x", "--b"}},
+		{nil, nil, nil, []string{"sh", "-c", "x"}, []string{"sh", "-c", "x"}},
+		{nil, nil, nil, nil, nil},
+	} {
+		if got := resolveArgv(c.ep, c.cmd, c.imgEp, c.imgCmd); !reflect.DeepEqual(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+			t.Errorf("resolveArgv(%q, %q, %q, %q) = %q, want %q", c.ep, c.cmd, c.imgEp, c.imgCmd, got, c.want)
+		}
+	}
+	for user, root := range map[string]bool{"": true, "root": true, "0": true, "0:0": true, "root:wheel": true, "65534": false, "nobody": false, "1000:0": false} {
+		if isRoot(user) != root {
+			t.Errorf("isRoot(%q) = %v", user, !root)
+		}
+	}
+}
