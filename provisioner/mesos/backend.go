@@ -187,12 +187,13 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	inst := provisioner.Instance{ID: ts.id, Name: ts.id, Env: spec.Env, Service: spec.Service,
 		Labels: spec.Labels, State: provisioner.StateStarting, Created: time.Now()}
 	// A task no agent can take waits for offers for ever: its ready timeout bounds that wait
-	// too, and the error says it was never launched (neverLaunched).
-	readyTimeout := spec.Ready.Timeout
-	if readyTimeout <= 0 {
-		readyTimeout = provisioner.DefaultReadyTimeout
+	// too (but never below minOfferWait), and the error says it was never launched
+	// (neverLaunched).
+	offerWait := max(spec.Ready.Timeout, minOfferWait)
+	if spec.Ready.Timeout <= 0 {
+		offerWait = max(provisioner.DefaultReadyTimeout, minOfferWait)
 	}
-	unlaunched := time.NewTimer(readyTimeout)
+	unlaunched := time.NewTimer(offerWait)
 	defer unlaunched.Stop()
 	for {
 		s.mu.Lock()
@@ -219,7 +220,7 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		case <-unlaunched.C:
 			if s.dequeue(ts) {
 				inst.ID = "" // never launched: nothing to roll back
-				return inst, neverLaunched(spec, readyTimeout)
+				return inst, neverLaunched(spec, offerWait)
 			}
 			// Launched: the task is on its way; readiness is WaitReady's to time.
 		case <-ctx.Done():
@@ -254,6 +255,12 @@ func (b *Backend) PlanStarts(p provisioner.StartPlan) (done func()) {
 		}
 	}
 }
+
+// minOfferWait is the least time a task waits for an offer before it is failed as never
+// launched, whatever its ready timeout: a ready timeout of a few seconds is about the service,
+// and an offer round on a loaded cluster (a REVIVE, the allocator, a held offer's LaunchWait)
+// can take seconds of its own.
+const minOfferWait = 10 * time.Second
 
 func (b *Backend) launchedInstance(s *session, ts *taskState, inst provisioner.Instance) provisioner.Instance {
 	s.mu.Lock()

@@ -113,9 +113,9 @@ service "api" {
 			errText: `ready http status = 401 cannot be checked on Mesos: its HTTP health checks count only 200-399 as healthy`,
 		},
 		{
-			// No agent can take it: it waits for offers until its ready timeout, and the
-			// error says it was never launched and what it asked for, not that it did not
-			// get ready.
+			// No agent can take it: it waits for offers until its ready timeout (at least
+			// minOfferWait), and the error says it was never launched and what it asked for,
+			// not that it did not get ready.
 			name: "no-agent-fits",
 			hcl: `
 service "big" {
@@ -131,8 +131,8 @@ service "big" {
     timeout = "3s"
   }
 }`,
-			service: "big", reason: "was never launched: still waiting for offers after 3s", exitCode: -1,
-			errText: `service "big" was never launched: still waiting for offers after 3s — no agent offered the cpus 512, mem 1024 MB, 1 port it asks for`,
+			service: "big", reason: "was never launched: still waiting for offers after " + minOfferWait.String(), exitCode: -1,
+			errText: `service "big" was never launched: still waiting for offers after ` + minOfferWait.String() + ` — no agent offered the cpus 512, mem 1024 MB, 1 port it asks for`,
 		},
 		{
 			name: "missing-image",
