@@ -161,17 +161,9 @@ const agentLayout = "-g"
 func (b *Backend) AgentImage(ctx context.Context) (string, error) {
 	b.agentImageMu.Lock()
 	defer b.agentImageMu.Unlock()
-	arch, err := b.EngineArch(ctx)
+	bin, sum, _, err := b.agentBinarySum(ctx)
 	if err != nil {
 		return "", err
-	}
-	bin, err := AgentBinary(arch)
-	if err != nil {
-		return "", err
-	}
-	sum, err := fileSHA256(bin)
-	if err != nil {
-		return "", fmt.Errorf("agent binary: %w", err)
 	}
 	ref := AgentRepo + ":" + sum[:12] + agentLayout
 	if _, found, err := b.imageID(ctx, ref); err != nil || found {
@@ -202,6 +194,24 @@ func (b *Backend) AgentImage(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("build the agent image: %w", err)
 	}
 	return ref, nil
+}
+
+// agentBinarySum returns the agent binary for the engine's architecture (AgentBinary) and its
+// hex sha256, which names what envctl puts on the engine for it (the agent image, the gate's
+// volume). noBinary tells an error of AgentBinary (there is no such binary) from one of the
+// engine's.
+func (b *Backend) agentBinarySum(ctx context.Context) (bin, sum string, noBinary bool, err error) {
+	arch, err := b.EngineArch(ctx)
+	if err != nil {
+		return "", "", false, err
+	}
+	if bin, err = AgentBinary(arch); err != nil {
+		return "", "", true, err
+	}
+	if sum, err = fileSHA256(bin); err != nil {
+		return "", "", false, fmt.Errorf("agent binary: %w", err)
+	}
+	return bin, sum, false, nil
 }
 
 // agentContext writes the build context of the agent image: a Dockerfile and the binary.

@@ -115,17 +115,12 @@ func (b *Backend) RemoveStaleAgentImages(ctx context.Context, opt AgentGCOptions
 // currentAgentTag is the tag AgentImage gives the current envctl binary's image, without its
 // layout suffix; "" when there is no agent binary for the engine (then no image is current).
 func (b *Backend) currentAgentTag(ctx context.Context) (string, error) {
-	arch, err := b.EngineArch(ctx)
-	if err != nil {
-		return "", err
-	}
-	bin, err := AgentBinary(arch)
-	if err != nil {
+	_, sum, noBinary, err := b.agentBinarySum(ctx)
+	switch {
+	case noBinary:
 		return "", nil
-	}
-	sum, err := fileSHA256(bin)
-	if err != nil {
-		return "", fmt.Errorf("agent binary: %w", err)
+	case err != nil:
+		return "", err
 	}
 	return AgentRepo + ":" + sum[:12], nil
 }

@@ -297,19 +297,14 @@ func (b *Backend) prepareGate(ctx context.Context) {
 func (b *Backend) fillGateVolume(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	arch, err := b.EngineArch(ctx)
-	if err != nil {
+	bin, sum, noBinary, err := b.agentBinarySum(ctx)
+	switch {
+	case noBinary:
+		return "", fmt.Errorf("no gate binary: %w", err)
+	case err != nil:
 		return "", err
 	}
-	bin, err := AgentBinary(arch)
-	if err != nil {
-		return "", fmt.Errorf("no gate binary: %w", err)
-	}
 	st, err := os.Stat(bin)
-	if err != nil {
-		return "", fmt.Errorf("gate binary: %w", err)
-	}
-	sum, err := fileSHA256(bin)
 	if err != nil {
 		return "", fmt.Errorf("gate binary: %w", err)
 	}
