@@ -35,8 +35,10 @@ type realPlan struct {
 	mode string // realFull, realPartial or doubleOnly
 	// why the test, or the part of it named here, runs on the double only
 	why string
-	// parallel: the real subtests need no offers, so they may run beside each other (a test
-	// that takes offers must not share the cluster's agents with another one of this package)
+	// parallel: the json and protobuf real subtests may run beside each other: they need no
+	// offers, or one offer each at the start (launchFirst declines the rest) and then only
+	// wait on their own tasks and timers. Tests that need both agents' offers at once, or
+	// time offers across the cluster, run alone.
 	parallel bool
 }
 
@@ -62,24 +64,24 @@ var realPlans = map[int]realPlan{
 	13: {mode: realPartial, parallel: true, why: "refusing user root is the double's DenyRootSubmissions option (Mesos's --root_submissions=false), which the test cluster does not set"},
 	14: {mode: realFull},
 	15: {mode: realFull, parallel: true},
-	16: {mode: realFull, why: "on the real clock, with a 5 s failover_timeout instead of a fake clock's 10 s"},
+	16: {mode: realFull, parallel: true, why: "on the real clock, with a 5 s failover_timeout instead of a fake clock's 10 s"},
 	17: {mode: realPartial, why: "the resources are the test cluster's (its hosts' cores and memory, each agent its own port range), not the double's 4 cpus, 8192 MB, 16384 MB and [31000-32000]: checked as some cpus, mem and disk and one range of 1000 ports"},
 	18: {mode: realPartial, why: "the 1 s tick's exact timing needs a fake clock (FakeClock) and OfferRounds: on real, offers come at once after SUBSCRIBED and after REVIVE inside a filter, and again after a DECLINE without a filter"},
-	19: {mode: realPartial, why: "on the real clock; filters shorter than the 1 s tick are not timed there"},
+	19: {mode: realPartial, parallel: true, why: "on the real clock; filters shorter than the 1 s tick are not timed there"},
 	20: {mode: realFull},
 	21: {mode: realFull},
 	22: {mode: realFull},
 	23: {mode: realFull},
 	24: {mode: realFull},
-	25: {mode: realPartial, why: "one resend (after 10 s on the real clock) instead of the fake clock's 10 s and 20 s"},
+	25: {mode: realPartial, parallel: true, why: "one resend (after 10 s on the real clock) instead of the fake clock's 10 s and 20 s"},
 	26: {mode: realPartial, why: "that a master update is never resent needs minutes on the real clock (FakeClock): only the missing uuid and the source are checked"},
-	27: {mode: realFull},
-	28: {mode: realPartial, why: "a KILL before the task reaches its agent needs a launch held back (SetLaunchDelay)"},
-	29: {mode: realPartial, why: "a task still TASK_STAGING when reconciled needs a launch held back (SetLaunchDelay)"},
-	30: {mode: realPartial, why: "the grace period's and the interval's timing need a fake clock: on real, only the sequence of health updates is checked"},
-	31: {mode: realFull},
+	27: {mode: realFull, parallel: true},
+	28: {mode: realPartial, parallel: true, why: "a KILL before the task reaches its agent needs a launch held back (SetLaunchDelay)"},
+	29: {mode: realPartial, parallel: true, why: "a task still TASK_STAGING when reconciled needs a launch held back (SetLaunchDelay)"},
+	30: {mode: realPartial, parallel: true, why: "the grace period's and the interval's timing need a fake clock: on real, only the sequence of health updates is checked"},
+	31: {mode: realFull, parallel: true},
 	32: {mode: doubleOnly, why: "losing an agent (LoseAgent) would take an agent away from every other test using the shared cluster"},
-	33: {mode: realFull},
+	33: {mode: realFull, parallel: true},
 	34: {mode: doubleOnly, why: "holding SUBSCRIBED back (SetSubscribeDelay) is a fault switch; undelayed, the real master's headers-first answer is already checked by items 9 and 10"},
 }
 
