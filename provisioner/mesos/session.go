@@ -98,6 +98,8 @@ type session struct {
 	awaitingOffers bool // a REVIVE or SUBSCRIBE was sent and its offers are not yet handled
 	dispatchTimer  *time.Timer
 	heartbeat      time.Duration
+	acks           chan<- *scheduler.Call // the current subscription's ACKNOWLEDGE queue
+	ackDone        <-chan struct{}        // closed when its sender stopped
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -271,8 +273,14 @@ func (s *session) subscribeOnce(ctx context.Context) (subscribed bool, err error
 		return false, errors.New("SUBSCRIBE: the master sent no Mesos-Stream-Id")
 	}
 	s.mu.Lock()
-	s.body, s.streamID, s.suppressed = resp.Body, stream, suppress
+	acks, ackDone := make(chan *scheduler.Call, ackQueue), make(chan struct{})
+	s.body, s.streamID, s.suppressed, s.acks, s.ackDone = resp.Body, stream, suppress, acks, ackDone
 	s.mu.Unlock()
+	go s.acknowledge(sctx, acks, ackDone)
+	defer func() {
+		cancel()
+		<-ackDone
+	}()
 
 	// The heartbeat watchdog (mesos.md §3.5-4): a stream that stays silent for a few
 	// heartbeats is dead even if TCP has not noticed; closing the body ends the read below.
@@ -525,10 +533,43 @@ func (s *session) handleUpdate(ctx context.Context, st mesospb.TaskStatus) error
 	// Only updates with a uuid come from an agent and wait for an acknowledgement; the master's
 	// own (reconciliation, validation) have none and must not be acknowledged (§1.8).
 	if len(st.UUID) == 16 && st.AgentID != nil {
-		return s.call(ctx, &scheduler.Call{Type: scheduler.Call_ACKNOWLEDGE, Acknowledge: &scheduler.Call_Acknowledge{
-			AgentID: *st.AgentID, TaskID: st.TaskID, UUID: st.UUID}})
+		s.mu.Lock()
+		acks, stopped := s.acks, s.ackDone
+		s.mu.Unlock()
+		select {
+		case acks <- &scheduler.Call{Type: scheduler.Call_ACKNOWLEDGE, Acknowledge: &scheduler.Call_Acknowledge{
+			AgentID: *st.AgentID, TaskID: st.TaskID, UUID: st.UUID}}:
+		case <-stopped:
+			// Its call failed and the subscription is ending: the agent sends the update again.
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return nil
+}
+
+// ackQueue bounds the ACKNOWLEDGEs waiting to be sent; the event loop waits when it is full.
+const ackQueue = 256
+
+// acknowledge sends the subscription's ACKNOWLEDGEs, in the order their updates came, until
+// the subscription ends. They are sent here rather than on the event loop, where each cost a
+// round trip before the next event was handled (measured on the double under load: 0.8-1.8 ms
+// each, up to 115 ms, 0.2-0.5 s per 30-service up). An update whose ACKNOWLEDGE is lost, or
+// still queued when the subscription ends, is sent again by its agent (at-least-once), and a
+// failed call drops the stream like any other.
+func (s *session) acknowledge(ctx context.Context, acks <-chan *scheduler.Call, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case c := <-acks:
+			if err := s.call(ctx, c); err != nil {
+				s.b.logf("mesos: environment %s: ACKNOWLEDGE: %v", s.env, err)
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func healthResult(attempt int, st mesospb.TaskStatus) provisioner.ProbeResult {
