@@ -31,12 +31,13 @@ type Options struct {
 	// before): 16 rounds at 25 ms, 11 at 150 ms, 8 at 300 ms — an agent starts its containers
 	// one after another, so a layer's services get ready spread over about a second.
 	BatchWindow time.Duration
-	// LaunchWait bounds how long a launch waits for the others its environment's Apply expects
-	// soon (services whose dependencies were all launched) before it takes the last held offer
-	// (1 s): an agent's offer serves one launch, so a layer that becomes launchable piecemeal
-	// would otherwise cost an offer round per piece. About the time a layer of services takes
-	// to get ready on the double (see BatchWindow); a piece that finds two agents' offers held
-	// goes out at once on one of them.
+	// LaunchWait is the least time a launch waits for the others its environment's Apply
+	// expects soon (services whose dependencies were all launched) before it takes the last
+	// held offer (1 s; it waits up to 4x that when its dependencies were that slow to get
+	// ready: offers.go): an agent's offer serves one launch, so a layer that becomes
+	// launchable piecemeal would otherwise cost an offer round per piece. About the spread of
+	// a layer's readiness on the double (see BatchWindow); a piece that finds two agents'
+	// offers held goes out at once on one of them.
 	LaunchWait time.Duration
 	// OfferHold bounds how long an offer is held for launches to come before it is declined
 	// (15 s). A held offer's resources are unavailable to every other framework, so it must

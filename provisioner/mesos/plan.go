@@ -1,6 +1,10 @@
 package mesos
 
-import "github.com/envctl/envctl/provisioner"
+import (
+	"time"
+
+	"github.com/envctl/envctl/provisioner"
+)
 
 // startPlan is what the session knows of the launches an Apply is going to make
 // (provisioner.StartPlanner): which services are still to come, and how many of them will
@@ -9,21 +13,23 @@ import "github.com/envctl/envctl/provisioner"
 // takes to get ready, while one with a dependency not launched yet is a whole layer away.
 type startPlan struct {
 	parallel   int
-	dependents map[string][]string // service -> the plan's services that wait for it
-	unlaunched map[string]int      // service not yet started -> its dependencies not yet launched
-	started    map[string]bool     // Start came (enqueued)
-	launched   map[string]bool     // its task went out in an ACCEPT
-	toStart    int                 // services whose Start has not come yet
-	soon       int                 // of those, the ones whose dependencies are all launched
+	deps       map[string][]string  // service -> the plan's services it waits for
+	dependents map[string][]string  // service -> the plan's services that wait for it
+	unlaunched map[string]int       // service not yet started -> its dependencies not yet launched
+	started    map[string]bool      // Start came (enqueued)
+	launchedAt map[string]time.Time // when its task went out in an ACCEPT
+	toStart    int                  // services whose Start has not come yet
+	soon       int                  // of those, the ones whose dependencies are all launched
 }
 
 func newStartPlan(p provisioner.StartPlan) *startPlan {
-	pl := &startPlan{parallel: max(p.Parallel, 1), dependents: map[string][]string{},
-		unlaunched: map[string]int{}, started: map[string]bool{}, launched: map[string]bool{}}
+	pl := &startPlan{parallel: max(p.Parallel, 1), deps: map[string][]string{}, dependents: map[string][]string{},
+		unlaunched: map[string]int{}, started: map[string]bool{}, launchedAt: map[string]time.Time{}}
 	for svc, deps := range p.Deps {
 		n := 0
 		for _, d := range deps {
 			if _, ok := p.Deps[d]; ok && d != svc {
+				pl.deps[svc] = append(pl.deps[svc], d)
 				pl.dependents[d] = append(pl.dependents[d], svc)
 				n++
 			}
@@ -54,11 +60,11 @@ func (pl *startPlan) start(service string) {
 }
 
 // launch records that service's task was launched: the services waiting for it may come soon.
-func (pl *startPlan) launch(service string) {
-	if _, ok := pl.unlaunched[service]; !ok || pl.launched[service] {
+func (pl *startPlan) launch(service string, at time.Time) {
+	if _, ok := pl.unlaunched[service]; !ok || !pl.launchedAt[service].IsZero() {
 		return
 	}
-	pl.launched[service] = true
+	pl.launchedAt[service] = at
 	for _, d := range pl.dependents[service] {
 		pl.unlaunched[d]--
 		if pl.unlaunched[d] == 0 && !pl.started[d] {
