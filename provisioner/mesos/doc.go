@@ -15,9 +15,15 @@
 // Tasks use the Docker containerizer on a BRIDGE network; each declared port is mapped to a
 // host port taken from the offer's ports ranges, and the chosen ports are recorded in the task
 // label io.envctl.hostports so that Observe can rebuild the endpoints. Every task whose Start
-// is waiting goes out in one ACCEPT per agent per offer round; the framework REVIVEs when new
-// tasks become launchable and SUPPRESSes when none wait, so an environment of depth D needs
-// about D offer rounds.
+// is waiting goes out in one ACCEPT per agent. Apply says which services it will start
+// (provisioner.StartPlanner), and while launches are expected the session holds the offers it
+// gets instead of declining them: a launch goes out on a held offer at once, the last held
+// offer waits a moment for the rest of a layer that becomes launchable piecemeal, and a REVIVE
+// right after a launch used the last held offers gets the next layer's offers while it waits
+// for its dependencies. Held offers go back when nothing more is expected, on close and
+// teardown, and after OfferHold; a RESCIND is forgotten. An environment of depth D needs about
+// D offer rounds however its layers become launchable (offers.go); the framework SUPPRESSes
+// when it wants no offers.
 //
 // Readiness is native (provisioner.NativeReadiness): the ready block becomes a Mesos health
 // check (HTTP, TCP or COMMAND, run by the executor next to the task), watched through
