@@ -18,9 +18,8 @@
 // is waiting goes out in one ACCEPT per agent. Apply says which services it will start
 // (provisioner.StartPlanner), and while launches are expected the session holds the offers it
 // gets instead of declining them: a launch goes out on a held offer at once, the last held
-// offer waits a moment for the rest of a layer that becomes launchable piecemeal, and a REVIVE
-// right after a launch used the last held offers gets the next layer's offers while it waits
-// for its dependencies. Held offers go back when nothing more is expected, on close and
+// offer waits a moment for the rest of a layer that becomes launchable piecemeal, and a launch
+// that finds no offer held REVIVEs. Held offers go back when nothing more is expected, on close and
 // teardown, and after OfferHold; a RESCIND is forgotten. An environment of depth D needs about
 // D offer rounds however its layers become launchable (offers.go); the framework SUPPRESSes
 // when it wants no offers.

@@ -12,11 +12,10 @@ import (
 // allocation; an environment of depth D should take about D of them however its layers become
 // launchable. So while the environment's Apply still expects launches (startPlan), the offers
 // the session gets are held, not declined, and launches go out on them at once; the session
-// asks for new offers (REVIVE) only when it holds none, right after a launch used the last
-// ones, so that they are there when the next layer's dependencies get ready. An accepted
-// offer is used up whole (its unused rest goes back to the master), so each agent's offer
-// serves one launch: when a layer becomes launchable piecemeal, the first pieces take one
-// agent each, and the last agent's offer waits (launchWait at most) for the rest of the layer.
+// asks for new offers (REVIVE) only when a launch finds none held. An accepted offer is used
+// up whole (its unused rest goes back to the master), so each agent's offer serves one
+// launch: when a layer becomes launchable piecemeal, the first pieces take one agent each,
+// and the last agent's offer waits (patienceLocked) for the rest of the layer.
 
 // launchSettle is how long a launch waits for others before it takes a held offer for itself
 // alone: the services a ready dependency frees are started by Apply within milliseconds of
@@ -130,10 +129,6 @@ func (s *session) dispatch(ctx context.Context) {
 	if mode != launchWait {
 		slots = s.placeLocked(mode)
 	}
-	launched := false
-	for _, sl := range slots {
-		launched = launched || len(sl.tasks) > 0
-	}
 	expecting := s.plan.expecting()
 
 	// Release: everything when no launch will want it, else what was held too long.
@@ -154,10 +149,13 @@ func (s *session) dispatch(ctx context.Context) {
 		refuse = refuseWhileWaiting
 	}
 
-	// Ask for offers when launches wait and none are held or on their way; and right after a
-	// launch used the last ones while more are expected, so that the next layer finds them.
-	revive := !s.awaitingOffers && len(s.held) == 0 &&
-		(len(s.pending) > 0 && (mode != launchWait || s.plan != nil) || launched && expecting)
+	// Ask for offers when launches wait and none are held or on their way (with a plan at
+	// once: the wait for the rest of a layer is spent on held offers). Not ahead of the next
+	// layer: a layer can take longer than OfferHold to get ready (measured on the real test
+	// cluster under load: about 30 s), and offers fetched at its launch would be declined and
+	// fetched again, a round more per layer; the REVIVE when the layer's first launch comes
+	// costs one round trip.
+	revive := !s.awaitingOffers && len(s.held) == 0 && len(s.pending) > 0 && (mode != launchWait || s.plan != nil)
 	if revive {
 		s.suppressed, s.awaitingOffers = false, true
 	}

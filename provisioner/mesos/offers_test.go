@@ -145,16 +145,11 @@ func TestHeldOffersReleased(t *testing.T) {
 		b := backend(t, url, Options{})
 		name := uniqueEnv("release")
 		t.Cleanup(func() { down(t, b, name) })
-		// broken exits at once; after waits for it and web: when broken fails, the session
-		// holds offers for after, which will never come.
+		// broken exits before it listens; after waits for it: when broken fails, the session
+		// holds the other agent's offer for after, which will never come.
 		hcl := fmt.Sprintf(`
 environment { name = %q }
 variable "img" { type = string }
-service "web" {
-  image   = var.img
-  command = ["--http", "80"]
-  ports   = { http = 80 }
-}
 service "broken" {
   image   = var.img
   command = ["--delay", "2s", "--exit", "3"]
@@ -164,7 +159,7 @@ service "broken" {
 service "after" {
   image      = var.img
   command    = ["--http", "80"]
-  depends_on = [service.web, service.broken]
+  depends_on = [service.broken]
 }
 `, name)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
