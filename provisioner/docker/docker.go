@@ -193,6 +193,7 @@ func (b *Backend) Name() string { return "docker" }
 // Close releases the client's connections.
 func (b *Backend) Close() error {
 	b.closeAgents()
+	b.waitGate()
 	return b.api.Close()
 }
 

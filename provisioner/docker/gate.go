@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -278,6 +279,27 @@ func (b *Backend) gateVolume(ctx context.Context) (string, error) {
 	return b.gateVol, b.gateErr
 }
 
+// labelFillPID on a gate-fill container is the process that made it (for tests and for a
+// person wondering whose it is).
+const labelFillPID = "io.envctl.gate-fill.pid"
+
+// waitGate waits, for a bounded time, for a gate preparation under way: it created a
+// container to fill the volume and removes it when done, and a process that exits first (an
+// up of one layer is over before the fill) would leave that container behind (seen: one per
+// such run).
+func (b *Backend) waitGate() {
+	b.gateMu.Lock()
+	rdy := b.gateRdy
+	b.gateMu.Unlock()
+	if rdy == nil {
+		return
+	}
+	select {
+	case <-rdy:
+	case <-time.After(30 * time.Second):
+	}
+}
+
 // prepareGate starts finding (or filling) the gate's volume in the background, so that the
 // first held start does not wait for it.
 func (b *Backend) prepareGate(ctx context.Context) {
@@ -325,7 +347,7 @@ func (b *Backend) fillGateVolume(ctx context.Context) (string, error) {
 	var created container.CreateResponse
 	err = call(ctx, func(ctx context.Context) (err error) {
 		created, err = b.api.ContainerCreate(ctx,
-			&container.Config{Image: ref, Labels: map[string]string{LabelAgent: "gate-fill"}},
+			&container.Config{Image: ref, Labels: map[string]string{LabelAgent: "gate-fill", labelFillPID: strconv.Itoa(os.Getpid())}},
 			&container.HostConfig{NetworkMode: "none", Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: name, Target: gate.Mount}}},
 			nil, nil, "")
 		return err
@@ -436,15 +458,36 @@ func (b *Backend) SweepGateVolumes(ctx context.Context) ([]string, error) {
 	if current, err := b.currentAgentTag(ctx); err == nil && current != "" {
 		keep = GateVolumePrefix + strings.TrimPrefix(current, AgentRepo+":")
 	}
-	var vols volume.ListResponse
+	// First the fill containers of envctl processes that ended before removing theirs (a
+	// fill's own deadline is 2 minutes: an older one is nobody's); they would also keep
+	// their volume and image in use.
+	var removed []string
+	var fills []container.Summary
 	err := call(ctx, func(ctx context.Context) (err error) {
+		fills, err = b.api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelAgent+"=gate-fill"))})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the gate's fill containers: %w", err)
+	}
+	for _, c := range fills {
+		if time.Since(time.Unix(c.Created, 0)) < 3*time.Minute {
+			continue
+		}
+		if err := call(ctx, func(ctx context.Context) error {
+			return b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		}); err == nil || cerrdefs.IsNotFound(err) {
+			removed = append(removed, "container "+c.ID[:12]+" (gate fill)")
+		}
+	}
+	var vols volume.ListResponse
+	err = call(ctx, func(ctx context.Context) (err error) {
 		vols, err = b.api.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelAgent+"=gate"))})
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list the gate's volumes: %w", err)
+		return removed, fmt.Errorf("list the gate's volumes: %w", err)
 	}
-	var removed []string
 	for _, v := range vols.Volumes {
 		if v.Name == keep || !strings.HasPrefix(v.Name, GateVolumePrefix) {
 			continue

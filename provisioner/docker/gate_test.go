@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -373,5 +375,33 @@ func TestResolveArgv(t *testing.T) {
 		if isRoot(user) != root {
 			t.Errorf("isRoot(%q) = %v", user, !root)
 		}
+	}
+}
+
+// An envctl that ends right after preparing an environment (an up of one layer, which holds
+// nothing) must not leave the container that fills the gate's volume: Close waits for it.
+func TestGateFillLeavesNoContainer(t *testing.T) {
+	keeper := testBackend(t) // skips (fails under CI=true) without an engine; removes env at the end
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	b, err := New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t, keeper)
+	if err := b.PrepareEnvironment(ctx, env, nil); err != nil {
+		b.Close()
+		t.Fatal(err)
+	}
+	b.Close()
+	api := housekeeping(t)
+	left, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", LabelAgent+"=gate-fill"), filters.Arg("label", labelFillPID+"="+strconv.Itoa(os.Getpid())))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range left {
+		t.Errorf("gate fill container %s left after Close", c.ID[:12])
+		api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
 	}
 }
