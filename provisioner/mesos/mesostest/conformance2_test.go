@@ -69,12 +69,19 @@ func TestConformance19_OfferFilters(t *testing.T) {
 		clock := NewFakeClock(t0)
 		m := tg.start(t, Options{NoDocker: true, Clock: clock})
 		s := targetClient(t, m, c).subscribe(frameworkInfo("f"))
+		// Filters are per agent, and the real master may offer its two agents in separate
+		// events: the test watches one agent, and declines the other's offers for an hour.
+		agent := ""
+		declineOthers := func(other []mesos.Offer) {
+			s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+				OfferIDs: ids(other), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
+		}
 		// hidden asserts no offer for d: by advancing the double's clock to a second before
 		// d, or on the real clock by watching until then.
 		hidden := func(d time.Duration, when string) {
 			t.Helper()
 			if tg.real {
-				s.noOffersFor(d-time.Second, when)
+				s.noOffersOnFor(agent, d-time.Second, when, declineOthers)
 				return
 			}
 			clock.Advance(d - time.Second)
@@ -91,9 +98,6 @@ func TestConformance19_OfferFilters(t *testing.T) {
 			{"below the interval means the interval", &mesos.Filters{RefuseSeconds: ptr(0.2)}, time.Second},
 			{"explicit 3 s", &mesos.Filters{RefuseSeconds: ptr(3.0)}, 3 * time.Second},
 		}
-		// Filters are per agent, and the real master may offer its two agents in separate
-		// events: the test watches one agent, and declines the other's offers for an hour.
-		agent := ""
 		mine := func() []mesos.Offer {
 			t.Helper()
 			for {
@@ -109,8 +113,7 @@ func TestConformance19_OfferFilters(t *testing.T) {
 					}
 				}
 				if len(other) > 0 {
-					s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
-						OfferIDs: ids(other), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
+					declineOthers(other)
 				}
 				if len(on) > 0 {
 					return on
@@ -130,7 +133,7 @@ func TestConformance19_OfferFilters(t *testing.T) {
 				TaskInfos: []mesos.TaskInfo{cmdTask("t", offers[0].AgentID.Value, "sleep 30")}}}}}}, http.StatusAccepted)
 		// On the real clock 3 s of the 5 s, leaving time for SUPPRESS to arrive inside it.
 		if tg.real {
-			s.noOffersFor(3*time.Second, "inside ACCEPT's default filter")
+			s.noOffersOnFor(agent, 3*time.Second, "inside ACCEPT's default filter", declineOthers)
 		} else {
 			clock.Advance(4 * time.Second)
 			noOffers(t, s, "inside ACCEPT's default filter")

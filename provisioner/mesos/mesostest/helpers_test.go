@@ -344,6 +344,30 @@ func (s *sub) noOffersFor(d time.Duration, when string) {
 	}
 }
 
+// noOffersOnFor asserts that no offer of agent arrives within d; offers of other agents
+// are handed to other (the real master offers agents in separate events, and an agent whose
+// offers were not seen yet may be offered at any moment).
+func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, other func([]mesos.Offer)) {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		ev := s.next(time.Until(deadline))
+		if ev == nil || ev.Type != scheduler.Event_OFFERS {
+			continue
+		}
+		var others []mesos.Offer
+		for _, o := range ev.Offers.Offers {
+			if o.AgentID.Value == agent {
+				s.t.Fatalf("%s: got an offer of agent %s, want none", when, agent)
+			}
+			others = append(others, o)
+		}
+		if len(others) > 0 {
+			other(others)
+		}
+	}
+}
+
 // quiet asserts that no event other than HEARTBEAT arrives within d.
 func (s *sub) quiet(d time.Duration) {
 	s.t.Helper()
