@@ -67,8 +67,20 @@ func TestSkipWithoutMesos(t *testing.T) {
 // folder with a longer name is not.
 func TestClusterProcesses(t *testing.T) {
 	d := t.TempDir()
-	mine := exec.Command("sh", "-c", "sleep 30", filepath.Join(d, "agent1", "x"))
-	other := exec.Command("sh", "-c", "sleep 30", d+"-other/agent1")
+	// tail -f: one process that keeps the path on its command line. (sh -c "sleep 30" PATH
+	// forks, and its child carries PATH for the moment before its exec: a second match, once.)
+	mineFile, otherFile := filepath.Join(d, "agent1", "x"), d+"-other/agent1/x"
+	for _, f := range []string{mineFile, otherFile} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.RemoveAll(d + "-other") })
+	mine := exec.Command("tail", "-f", mineFile)
+	other := exec.Command("tail", "-f", otherFile)
 	for _, c := range []*exec.Cmd{mine, other} {
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
