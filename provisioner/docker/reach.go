@@ -65,6 +65,7 @@ type envReach struct {
 	tentative bool
 	since     time.Time // when the tentative choice was made
 	lastCheck time.Time // the last check against the agent
+	agentErr  error     // why the last check could not start an agent (nil once one ran)
 
 	// spareDone is closed once the agent started ahead of the decision (prestartAgent) is up,
 	// in spare, or failed, in spareErr; nil when none was started.
@@ -317,7 +318,23 @@ func (t *tentativeNet) DialTCP(ctx context.Context, addr string) error {
 	if pn := t.after(ctx, addr, err); pn != nil {
 		return pn.DialTCP(ctx, addr)
 	}
-	return err
+	return t.explain(err)
+}
+
+// explain adds to a refusal why it could not be checked from the environment's network:
+// without it, a firewall that rejects envctl's traffic while the agent cannot start reads as
+// a service that never listens (the probe history and the failure then say both).
+func (t *tentativeNet) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	t.r.mu.Lock()
+	aerr := t.r.agentErr
+	t.r.mu.Unlock()
+	if aerr == nil || !isRefused(err) {
+		return err
+	}
+	return fmt.Errorf("%w (not checked from the environment's network: the probe agent did not start: %v)", err, aerr)
 }
 
 func (t *tentativeNet) GetHTTP(ctx context.Context, url string) (int, error) {
@@ -329,7 +346,7 @@ func (t *tentativeNet) GetHTTP(ctx context.Context, url string) (int, error) {
 	if pn := t.after(ctx, addr, err); pn != nil {
 		return pn.GetHTTP(ctx, url)
 	}
-	return status, err
+	return status, t.explain(err)
 }
 
 // after learns from one direct attempt. A connection proves the route; a refusal that has
@@ -378,9 +395,10 @@ func (t *tentativeNet) check(ctx context.Context, addr string, err error) provis
 		// attempt on a loaded machine (startAgent bounds itself).
 		a, aerr := t.b.startAgent(context.WithoutCancel(ctx), t.env)
 		if aerr != nil {
-			return nil // keep dialing directly; the refusals say what happens
+			r.agentErr = aerr
+			return nil // keep dialing directly; the refusals (explain) say what happens
 		}
-		r.agent = a
+		r.agent, r.agentErr = a, nil
 	}
 	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reachVerifyTimeout)
 	defer cancel()
