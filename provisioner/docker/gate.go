@@ -279,6 +279,9 @@ func (b *Backend) gateVolume(ctx context.Context) (string, error) {
 	return b.gateVol, b.gateErr
 }
 
+// gateFillDeadline bounds one fill of the gate's volume; a volume older than this is whole.
+const gateFillDeadline = 2 * time.Minute
+
 // labelFillPID on a gate-fill container is the process that made it (for tests and for a
 // person wondering whose it is).
 const labelFillPID = "io.envctl.gate-fill.pid"
@@ -317,7 +320,7 @@ func (b *Backend) prepareGate(ctx context.Context) {
 // Its stat of the binary confirms the volume holds all of it: a volume another envctl is
 // filling at this moment is waited for.
 func (b *Backend) fillGateVolume(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, gateFillDeadline)
 	defer cancel()
 	bin, sum, noBinary, err := b.agentBinarySum(ctx)
 	switch {
@@ -335,20 +338,29 @@ func (b *Backend) fillGateVolume(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("gate image: %w", err)
 	}
-	err = call(ctx, func(ctx context.Context) error {
-		_, err := b.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: map[string]string{
-			LabelAgent: "gate", provisioner.LabelVersion: provisioner.Version,
-		}})
+	// The volume is made by the fill container's create, which copies the image's content
+	// into it in the same call: a volume that exists was filled, unless that create is still
+	// under way (another envctl's, within a fill's deadline). So a volume older than that is
+	// used as it is — no fill container, which a SIGKILLed envctl would otherwise leave behind
+	// on every up (the fault suite left two in one run).
+	var vol volume.Volume
+	err = call(ctx, func(ctx context.Context) (err error) {
+		vol, err = b.api.VolumeInspect(ctx, name)
 		return err
 	})
-	if err != nil {
+	if err == nil {
+		if at, perr := time.Parse(time.RFC3339, vol.CreatedAt); perr == nil && time.Since(at) > gateFillDeadline {
+			return name, nil
+		}
+	} else if !cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("gate volume %s: %w", name, err)
 	}
 	var created container.CreateResponse
 	err = call(ctx, func(ctx context.Context) (err error) {
 		created, err = b.api.ContainerCreate(ctx,
 			&container.Config{Image: ref, Labels: map[string]string{LabelAgent: "gate-fill", labelFillPID: strconv.Itoa(os.Getpid())}},
-			&container.HostConfig{NetworkMode: "none", Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: name, Target: gate.Mount}}},
+			&container.HostConfig{NetworkMode: "none", Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: name, Target: gate.Mount,
+				VolumeOptions: &mount.VolumeOptions{Labels: map[string]string{LabelAgent: "gate", provisioner.LabelVersion: provisioner.Version}}}}},
 			nil, nil, "")
 		return err
 	})
