@@ -128,7 +128,7 @@ func StopCluster(scripts, d string) error {
 	for {
 		var alive []int
 		for _, pid := range append(procs, clusterProcesses(d)...) {
-			if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil && !zombie(pid) {
+			if p, err := os.FindProcess(pid); err == nil && p.Signal(syscall.Signal(0)) == nil && !Zombie(pid) {
 				alive = append(alive, pid)
 			}
 		}
@@ -321,8 +321,8 @@ func clusterProcesses(d string) []int {
 	return out
 }
 
-// zombie tells whether pid has exited and only waits to be reaped by its parent.
-func zombie(pid int) bool {
+// Zombie tells whether pid has exited and only waits to be reaped by its parent.
+func Zombie(pid int) bool {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return true

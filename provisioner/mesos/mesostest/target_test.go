@@ -336,23 +336,11 @@ func processesWith(marker string) []int {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), marker) && !zombiePID(pid) {
+		if err == nil && strings.Contains(string(b), marker) && !mesoscluster.Zombie(pid) {
 			out = append(out, pid)
 		}
 	}
 	return out
-}
-
-func zombiePID(pid int) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] == 'Z'
-	}
-	return false
 }
 
 var conformanceNumber = regexp.MustCompile(`^TestConformance(\d\d)_`)
