@@ -149,6 +149,7 @@ func globalFlags() []urfave.Flag {
 	return []urfave.Flag{
 		&urfave.StringFlag{Name: "backend", Value: "docker", EnvVars: []string{envBackend}, Usage: "where environments run: docker or mesos"},
 		&urfave.StringFlag{Name: "mesos-master", EnvVars: []string{envMesosMaster}, Usage: "the Mesos master, http://HOST:PORT (with --backend mesos)"},
+		&urfave.StringFlag{Name: "mesos-role", EnvVars: []string{"ENVCTL_MESOS_ROLE"}, Usage: "the Mesos role environments register under, so the team's quota applies (default: *, with --backend mesos)"},
 		&urfave.StringFlag{Name: "mesos-principal", EnvVars: []string{"ENVCTL_MESOS_PRINCIPAL"}, Usage: "principal for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "mesos-secret", EnvVars: []string{"ENVCTL_MESOS_SECRET"}, Usage: "secret for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "reach", Value: "auto", EnvVars: []string{provisioner.EnvReach}, Usage: "how envctl reaches the services (docker): auto, direct (dial the containers) or agent (probe from inside the environment's network)"},

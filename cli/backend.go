@@ -36,7 +36,8 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 		return b, nil
 	},
 	"mesos": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
-		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret")})
+		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret"),
+			Role: global(c, "mesos-role")})
 	},
 }
 

@@ -21,6 +21,9 @@ type Options struct {
 	Master string
 	// Principal and Secret are sent as HTTP basic authentication when Principal is set.
 	Principal, Secret string
+	// Role is the role environments' frameworks register under ("" = "*", the default
+	// role): a team's quota and weight apply to what its environments use.
+	Role string
 	// DefaultFailover is the failover_timeout of an environment without an expiry (24 h).
 	DefaultFailover time.Duration
 	// HealthInterval is the health check interval when the ready block sets none (250 ms).

@@ -258,6 +258,20 @@ func (s *session) rescind(id string) {
 	}
 }
 
+// offerRole is the role an offer was allocated to, "" when the master did not say (a framework
+// without MULTI_ROLE).
+func offerRole(o mesospb.Offer) string {
+	if o.AllocationInfo != nil {
+		return o.AllocationInfo.GetRole()
+	}
+	for _, r := range o.Resources {
+		if r.AllocationInfo != nil {
+			return r.AllocationInfo.GetRole()
+		}
+	}
+	return ""
+}
+
 // placeLocked takes the held offers the waiting launches need and places every launch that
 // fits: in launchAll mode each on the agent with the most CPU left (spreading the environment
 // over the cluster), in launchOne mode all on the one agent with the most CPU if they fit there
@@ -270,7 +284,7 @@ func (s *session) placeLocked(mode launchMode) []*agentSlot {
 		o := h.offer
 		sl := byAgent[o.AgentID.Value]
 		if sl == nil {
-			sl = &agentSlot{agentID: o.AgentID.Value, hostname: o.Hostname}
+			sl = &agentSlot{agentID: o.AgentID.Value, hostname: o.Hostname, role: offerRole(o)}
 			byAgent[o.AgentID.Value] = sl
 			slots = append(slots, sl)
 		}
@@ -323,7 +337,7 @@ func (s *session) placeLocked(mode launchMode) []*agentSlot {
 		hostPorts, best.ports = takePorts(best.ports, len(ts.spec.Ports))
 		best.cpus -= need.cpus
 		best.mem -= need.mem
-		info := s.b.taskInfo(ts.id, best.agentID, *ts.spec, need, hostPorts)
+		info := s.b.taskInfo(ts.id, best.agentID, best.role, *ts.spec, need, hostPorts)
 		ts.pending, ts.info, ts.agentID, ts.hostname, ts.launched = false, &info, best.agentID, best.hostname, time.Now()
 		ts.hostPorts = map[string]int{}
 		for i, p := range ts.spec.Ports {

@@ -246,7 +246,7 @@ func (s *session) subscribeOnce(ctx context.Context) (subscribed bool, err error
 		Subscribe: &scheduler.Call_Subscribe{FrameworkInfo: &info}}
 	if suppress {
 		// Nothing to launch (yet): no offers to decline. A launch REVIVEs.
-		call.Subscribe.SuppressedRoles = []string{"*"}
+		call.Subscribe.SuppressedRoles = frameworkRoles(info)
 	}
 	body, err := call.Marshal()
 	if err != nil {
@@ -472,6 +472,7 @@ func (s *session) setPlan(pl *startPlan, only *startPlan) {
 type agentSlot struct {
 	agentID  string
 	hostname string
+	role     string // the role its offers were allocated to
 	offerIDs []mesospb.OfferID
 	cpus     float64
 	mem      float64

@@ -94,8 +94,16 @@ func (b *Backend) frameworkInfo(spec provisioner.Spec) mesospb.FrameworkInfo {
 		Name:            frameworkPrefix + spec.Env,
 		FailoverTimeout: &secs,
 		Checkpoint:      ptr(true),
-		Role:            ptr("*"),
-		Labels:          &mesospb.Labels{Labels: labels},
+		// One role, as MULTI_ROLE frameworks name it (mesos.md §1.4): the offers and the
+		// resources then carry allocation_info, and the role is the team's. PARTITION_AWARE:
+		// a task whose agent stopped answering is TASK_UNREACHABLE (it may come back) rather
+		// than TASK_LOST, so that status can say so and up replace it.
+		Roles: []string{b.role()},
+		Capabilities: []mesospb.FrameworkInfo_Capability{
+			{Type: mesospb.FrameworkInfo_Capability_MULTI_ROLE},
+			{Type: mesospb.FrameworkInfo_Capability_PARTITION_AWARE},
+		},
+		Labels: &mesospb.Labels{Labels: labels},
 	}
 	if host != "" {
 		info.Hostname = &host
@@ -106,15 +114,43 @@ func (b *Backend) frameworkInfo(spec provisioner.Spec) mesospb.FrameworkInfo {
 	return info
 }
 
+// frameworkRoles are the roles a framework registered under: roles with MULTI_ROLE, else its
+// one role (a framework an older envctl registered).
+func frameworkRoles(info mesospb.FrameworkInfo) []string {
+	if len(info.Roles) > 0 {
+		return info.Roles
+	}
+	if info.Role != nil {
+		return []string{*info.Role}
+	}
+	return []string{"*"}
+}
+
+// role is the role envctl's frameworks register under.
+func (b *Backend) role() string {
+	if b.opt.Role == "" {
+		return "*"
+	}
+	return b.opt.Role
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func label(k, v string) mesospb.Label { return mesospb.Label{Key: k, Value: &v} }
 
 // taskInfo builds the TaskInfo of one launch on one agent (mesos.md §2).
-func (b *Backend) taskInfo(id, agentID string, spec provisioner.Spec, need request, hostPorts []uint64) mesospb.TaskInfo {
+// role is the role the offer was allocated to ("" for a framework without MULTI_ROLE): the
+// resources carry it as their allocation_info, as the master expects of a MULTI_ROLE
+// framework's (it would inject it otherwise, mesos.md §1.6).
+func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need request, hostPorts []uint64) mesospb.TaskInfo {
 	resources := []mesospb.Resource{scalar("cpus", need.cpus), scalar("mem", need.mem)}
 	if len(hostPorts) > 0 {
 		resources = append(resources, portsResource(hostPorts))
+	}
+	if role != "" {
+		for i := range resources {
+			resources[i].AllocationInfo = &mesospb.Resource_AllocationInfo{Role: ptr(role)}
+		}
 	}
 	docker := &mesospb.ContainerInfo_DockerInfo{
 		Image:   spec.Image,
