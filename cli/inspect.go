@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 func lsCommand() *urfave.Command {
 	return &urfave.Command{
 		Name:  "ls",
-		Usage: "list environments: name, backend, services ready/total, age, expiry",
+		Usage: "list environments: name, backend, services ready/total, cpus and memory held, age, expiry",
 		Flags: []urfave.Flag{outputFlag()},
 		Action: func(c *urfave.Context) error {
 			format, err := outputFormat(c)
@@ -37,17 +39,19 @@ func lsCommand() *urfave.Command {
 			now := clockNow() // ENVCTL_NOW: see clock.go
 			if format == "json" {
 				type envDoc struct {
-					Name     string `json:"name"`
-					Backend  string `json:"backend"`
-					Services int    `json:"services"`
-					Ready    int    `json:"ready"`
-					Created  string `json:"created,omitempty"`
-					Expires  string `json:"expires,omitempty"`
-					Expired  bool   `json:"expired"`
+					Name     string  `json:"name"`
+					Backend  string  `json:"backend"`
+					Services int     `json:"services"`
+					Ready    int     `json:"ready"`
+					CPUs     float64 `json:"cpus"`
+					Memory   int64   `json:"memory_bytes"`
+					Created  string  `json:"created,omitempty"`
+					Expires  string  `json:"expires,omitempty"`
+					Expired  bool    `json:"expired"`
 				}
 				docs := []envDoc{}
 				for _, e := range found {
-					d := envDoc{Name: e.Name, Backend: b.Name(), Services: e.Services, Ready: e.Ready, Created: rfc3339(e.Created), Expires: rfc3339(e.Expires)}
+					d := envDoc{Name: e.Name, Backend: b.Name(), Services: e.Services, Ready: e.Ready, CPUs: roundCPUs(e.CPUs), Memory: e.Memory, Created: rfc3339(e.Created), Expires: rfc3339(e.Expires)}
 					d.Expired = !e.Expires.IsZero() && !now.Before(e.Expires)
 					docs = append(docs, d)
 				}
@@ -58,7 +62,7 @@ func lsCommand() *urfave.Command {
 				return nil
 			}
 			w := c.App.Writer
-			fmt.Fprintf(w, "%-24s %-8s %-8s %-8s %s\n", "NAME", "BACKEND", "READY", "AGE", "EXPIRES")
+			fmt.Fprintf(w, "%-24s %-8s %-8s %-6s %-8s %-8s %s\n", "NAME", "BACKEND", "READY", "CPUS", "MEM", "AGE", "EXPIRES")
 			for _, e := range found {
 				exp := "never"
 				if !e.Expires.IsZero() {
@@ -72,11 +76,33 @@ func lsCommand() *urfave.Command {
 				if !e.Created.IsZero() {
 					age = roughDuration(now.Sub(e.Created))
 				}
-				fmt.Fprintf(w, "%-24s %-8s %-8s %-8s %s\n", e.Name, b.Name(), fmt.Sprintf("%d/%d", e.Ready, e.Services), age, exp)
+				cpus, mem := "-", "-"
+				if e.CPUs > 0 {
+					cpus = strconv.FormatFloat(roundCPUs(e.CPUs), 'f', -1, 64)
+				}
+				if e.Memory > 0 {
+					mem = humanBytes(e.Memory)
+				}
+				fmt.Fprintf(w, "%-24s %-8s %-8s %-6s %-8s %-8s %s\n", e.Name, b.Name(), fmt.Sprintf("%d/%d", e.Ready, e.Services), cpus, mem, age, exp)
 			}
 			return nil
 		},
 	}
+}
+
+// roundCPUs drops the float noise of a sum of cpus (0.1+0.2): Mesos itself keeps three
+// decimals.
+func roundCPUs(c float64) float64 { return math.Round(c*1000) / 1000 }
+
+// humanBytes renders a memory size as people read it: 192Mi, 1.5Gi (- is none).
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return strconv.FormatFloat(math.Round(float64(n)/(1<<30)*10)/10, 'f', -1, 64) + "Gi"
+	case n >= 1<<20:
+		return strconv.FormatFloat(math.Round(float64(n)/(1<<20)), 'f', -1, 64) + "Mi"
+	}
+	return strconv.FormatInt(n>>10, 10) + "Ki"
 }
 
 func rfc3339(t time.Time) string {

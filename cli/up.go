@@ -444,6 +444,10 @@ type envSummary struct {
 	Created   time.Time
 	Expires   time.Time
 	Instances []provisioner.Instance
+	// CPUs and Memory (bytes) are what its instances that have not ended hold, as far as
+	// the backend says (Mesos: the tasks' resources, what counts against a role's quota).
+	CPUs   float64
+	Memory int64
 }
 
 // listEnvironments gathers every environment the backend holds anything of.
@@ -493,6 +497,10 @@ func listEnvironments(ctx context.Context, b provisioner.Backend) ([]*envSummary
 			}
 			if instanceUp(inst) {
 				e.Ready++
+			}
+			if inst.State != provisioner.StateExited {
+				e.CPUs += inst.CPUs
+				e.Memory += inst.Memory
 			}
 		}
 		out = append(out, e)

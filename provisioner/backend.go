@@ -171,6 +171,11 @@ type Instance struct {
 	// ImageID is the ID of the image the instance runs, when the backend knows it; a
 	// different ID for the same reference (a rebuilt or re-pulled image) recreates it.
 	ImageID string
+	// CPUs and Memory (bytes) are the resources the instance holds, when the backend says
+	// (Mesos: its task's resources, which count against its role's quota); 0 when unknown or
+	// unlimited.
+	CPUs   float64
+	Memory int64
 }
 
 // Hash is the config hash the instance was created with.

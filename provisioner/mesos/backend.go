@@ -274,6 +274,7 @@ func (b *Backend) launchedInstance(s *session, ts *taskState, inst provisioner.I
 	inst.ExitCode = exitCode(*ts.status)
 	inst.Created, inst.Started = ts.launched, ts.running
 	endpoints(&inst, ts.hostname, ts.hostPorts)
+	inst.CPUs, inst.Memory = held(ts.info.Resources)
 	return inst
 }
 

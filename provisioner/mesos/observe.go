@@ -150,7 +150,22 @@ func (snap *snapshot) instance(t mesospb.Task) provisioner.Instance {
 		inst.ExitCode = exitCode(st)
 	}
 	endpoints(&inst, snap.agents[t.AgentID.Value].hostname, parseHostPorts(labels[LabelHostPorts]))
+	inst.CPUs, inst.Memory = held(t.Resources)
 	return inst
+}
+
+// held sums the cpus and mem (as bytes) of a task's resources.
+func held(rs []mesospb.Resource) (cpus float64, mem int64) {
+	var mb float64
+	for _, r := range rs {
+		switch r.Name {
+		case "cpus":
+			cpus += r.GetScalar().GetValue()
+		case "mem":
+			mb += r.GetScalar().GetValue()
+		}
+	}
+	return cpus, int64(mb * (1 << 20))
 }
 
 func lastStatus(t mesospb.Task) (mesospb.TaskStatus, bool) {
