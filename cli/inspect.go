@@ -261,7 +261,7 @@ func statusRows(ctx context.Context, b provisioner.Backend, insts []provisioner.
 				ok, detail := provisioner.ProbeOnce(ctx, b, inst, provisioner.ParseReady(inst.Labels[provisioner.LabelReady]))
 				row.Ready, row.Probe = ok, detail
 			}
-			row.ProbeDoc = &probeDoc{Attempts: 1, OK: row.Ready, Last: row.Probe}
+			row.ProbeDoc = &probeDoc{Kind: labelProbeKind(inst.Labels), Attempts: 1, OK: row.Ready, Last: row.Probe}
 			rows[i] = row
 		}()
 	}

@@ -239,12 +239,53 @@ func describeReady(s *envs.Service) string {
 		what = "exec " + strconv.Quote(strings.Join(r.Exec, " ")) + " exits 0"
 	case r.Kind == envs.ProbeLog:
 		what = "a log line matches " + strconv.Quote(r.Log)
+	case r.Kind.IsProtocol():
+		what = describeProtocol(r)
 	case len(s.Ports) > 0:
 		what = "every port accepts connections"
 	default:
 		what = "running"
 	}
 	return what + ", within " + timeout.String()
+}
+
+// describeProtocol says what a protocol probe waits for. The redis password is never shown,
+// only that one is used.
+func describeProtocol(r envs.Ready) string {
+	port := " on port " + r.Port
+	switch r.Kind {
+	case envs.ProbePostgres:
+		user, db := r.User, r.Database
+		if user == "" {
+			user = "postgres"
+		}
+		if db == "" {
+			db = "postgres"
+		}
+		return fmt.Sprintf("postgres%s asks user %s to authenticate for database %s", port, user, db)
+	case envs.ProbeMySQL:
+		return "mysql" + port + " greets (handshake)"
+	case envs.ProbeRedis:
+		if r.Password != "" {
+			return "redis" + port + " answers AUTH (password from the file) and PING with PONG"
+		}
+		return "redis" + port + " answers PING with PONG"
+	case envs.ProbeAMQP:
+		return "amqp" + port + " answers the AMQP 0-9-1 header with Connection.Start"
+	case envs.ProbeMemcached:
+		return "memcached" + port + " answers version"
+	case envs.ProbeGRPC:
+		svc := "the server"
+		if r.GRPCService != "" {
+			svc = strconv.Quote(r.GRPCService)
+		}
+		return "grpc" + port + " health check of " + svc + " is SERVING"
+	case envs.ProbeKafka:
+		return "kafka" + port + " answers ApiVersions"
+	case envs.ProbeMongoDB:
+		return "mongodb" + port + " answers hello with ok"
+	}
+	return r.Kind.String() + port
 }
 
 var actionMark = map[string]string{"create": "+", "recreate": "~", "keep": "=", "remove": "-"}

@@ -47,6 +47,9 @@ type serviceDoc struct {
 }
 
 type probeDoc struct {
+	// Kind is the probe of the ready block: ports (the default), http, tcp, exec, log, job, or
+	// a protocol probe (postgres, mysql, redis, amqp, memcached, grpc, kafka, mongodb).
+	Kind     string `json:"kind,omitempty"`
 	Attempts int    `json:"attempts"`
 	OK       bool   `json:"ok"`
 	Last     string `json:"last"`
@@ -84,7 +87,7 @@ func resultDoc(res *provisioner.Result, env *envs.Environment) upDoc {
 			sd.TimeToReadyMS = s.TimeToReady.Milliseconds()
 		}
 		if s.LastProbe != nil {
-			sd.Probe = &probeDoc{Attempts: s.Attempts, OK: s.LastProbe.OK, Last: s.LastProbe.Detail}
+			sd.Probe = &probeDoc{Kind: envProbeKind(env, s.Service), Attempts: s.Attempts, OK: s.LastProbe.OK, Last: s.LastProbe.Detail}
 		}
 		d.Services = append(d.Services, sd)
 	}
@@ -106,4 +109,30 @@ func resultDoc(res *provisioner.Result, env *envs.Environment) upDoc {
 		d.Error = ed
 	}
 	return d
+}
+
+// envProbeKind names the probe a service of the file is waited for with ("" when unknown).
+func envProbeKind(env *envs.Environment, service string) string {
+	if env == nil {
+		return ""
+	}
+	s := env.Service(service)
+	if s == nil {
+		return ""
+	}
+	if s.Run == envs.RunOnce {
+		return "job"
+	}
+	return s.Ready.Kind.String()
+}
+
+// labelProbeKind names the probe recorded in an instance's labels, for status.
+func labelProbeKind(labels map[string]string) string {
+	if labels[provisioner.LabelRun] == "once" {
+		return "job"
+	}
+	if k := provisioner.ParseReady(labels[provisioner.LabelReady]).Kind; k != "" {
+		return k
+	}
+	return "ports"
 }

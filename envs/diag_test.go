@@ -90,7 +90,7 @@ func TestDiagnostics(t *testing.T) {
 		{
 			name: "ready with no probe",
 			src:  "service \"a\" {\n  image = \"x\"\n  ready {\n    timeout = \"5s\"\n  }\n}\n",
-			want: []wantDiag{{"Invalid ready block", "A ready block needs exactly one probe: http, tcp, exec or log.", 3}},
+			want: []wantDiag{{"Invalid ready block", "A ready block needs exactly one probe: http, tcp, exec, log, postgres, mysql, redis, amqp, memcached, grpc, kafka or mongodb.", 3}},
 		},
 		{
 			name: "ready with two probes",

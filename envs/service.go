@@ -40,8 +40,27 @@ var readySchema = &hcl.BodySchema{
 		{Name: "tcp"}, {Name: "exec"}, {Name: "log"}, {Name: "timeout"}, {Name: "interval"},
 		{Name: "attempt_timeout"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "http"}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "http"}, {Type: "postgres"}, {Type: "mysql"}, {Type: "redis"}, {Type: "amqp"},
+		{Type: "memcached"}, {Type: "grpc"}, {Type: "kafka"}, {Type: "mongodb"},
+	},
 }
+
+// protocolSchemas are the bodies of the protocol probes' blocks: each takes the port (optional
+// when the service declares exactly one) and what its handshake needs.
+var protocolSchemas = map[string]*hcl.BodySchema{
+	"postgres":  {Attributes: []hcl.AttributeSchema{{Name: "port"}, {Name: "user"}, {Name: "database"}}},
+	"mysql":     {Attributes: []hcl.AttributeSchema{{Name: "port"}}},
+	"redis":     {Attributes: []hcl.AttributeSchema{{Name: "port"}, {Name: "password"}}},
+	"amqp":      {Attributes: []hcl.AttributeSchema{{Name: "port"}}},
+	"memcached": {Attributes: []hcl.AttributeSchema{{Name: "port"}}},
+	"grpc":      {Attributes: []hcl.AttributeSchema{{Name: "port"}, {Name: "service"}}},
+	"kafka":     {Attributes: []hcl.AttributeSchema{{Name: "port"}}},
+	"mongodb":   {Attributes: []hcl.AttributeSchema{{Name: "port"}}},
+}
+
+// probeNames lists every probe a ready block may hold, for the "exactly one probe" errors.
+const probeNames = "http, tcp, exec, log, postgres, mysql, redis, amqp, memcached, grpc, kafka or mongodb"
 
 var httpSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "port", Required: true}, {Name: "path"}, {Name: "status"}},
@@ -637,9 +656,16 @@ func (l *loader) decodeReady(b blockIn, ctx *hcl.EvalContext, d *svcDecl, s *Ser
 		return false
 	}
 
-	for i, hb := range content.Blocks { // only http blocks pass the schema
-		if i > 0 {
-			l.errorf(rangePtr(hb.DefRange), "Invalid ready block", "A ready block has at most one http block.")
+	seen := map[string]bool{}
+	for _, hb := range content.Blocks {
+		if seen[hb.Type] {
+			l.errorf(rangePtr(hb.DefRange), "Invalid ready block", "A ready block has at most one %s block.", hb.Type)
+			continue
+		}
+		seen[hb.Type] = true
+		if hb.Type != "http" {
+			kinds = append(kinds, hb.Type)
+			l.decodeProtocolProbe(hb, ctx, d, r, checkPort)
 			continue
 		}
 		kinds = append(kinds, "http")
@@ -728,15 +754,75 @@ func (l *loader) decodeReady(b blockIn, ctx *hcl.EvalContext, d *svcDecl, s *Ser
 
 	switch len(kinds) {
 	case 0:
-		l.errorf(rangePtr(b.DefRange), "Invalid ready block", "A ready block needs exactly one probe: http, tcp, exec or log.")
+		l.errorf(rangePtr(b.DefRange), "Invalid ready block", "A ready block needs exactly one probe: "+probeNames+".")
 	case 1:
 	case 2:
 		l.errorf(rangePtr(b.DefRange), "Invalid ready block",
-			"A ready block needs exactly one probe: http, tcp, exec or log; this one has both %s and %s.", kinds[0], kinds[1])
+			"A ready block needs exactly one probe: %s; this one has both %s and %s.", probeNames, kinds[0], kinds[1])
 	default:
 		l.errorf(rangePtr(b.DefRange), "Invalid ready block",
-			"A ready block needs exactly one probe: http, tcp, exec or log; this one has %s and %s.",
+			"A ready block needs exactly one probe: %s; this one has %s and %s.", probeNames,
 			strings.Join(kinds[:len(kinds)-1], ", "), kinds[len(kinds)-1])
+	}
+}
+
+// decodeProtocolProbe decodes one protocol probe's block (postgres { port = "pg" }) into r.
+func (l *loader) decodeProtocolProbe(hb *hcl.Block, ctx *hcl.EvalContext, d *svcDecl, r *Ready, checkPort func(hcl.Range, string) bool) {
+	for _, p := range protocolKinds {
+		if p.name == hb.Type {
+			r.Kind = p.kind
+		}
+	}
+	c, diags := hb.Body.Content(protocolSchemas[hb.Type])
+	l.diags = append(l.diags, diags...)
+	str := func(name string) (string, *hcl.Attribute, bool) {
+		a := c.Attributes[name]
+		if a == nil {
+			return "", nil, false
+		}
+		v, ok := l.eval(a.Expr, ctx, scopeStatic, nil)
+		s, ok := l.stringVal(a, v, ok)
+		return s, a, ok
+	}
+	if p, a, ok := str("port"); a != nil {
+		if ok && checkPort(a.Expr.Range(), p) {
+			r.Port = p
+		}
+	} else if !d.portsBad {
+		// One port is the service's only address: naming it again would be noise.
+		switch len(d.portNames) {
+		case 1:
+			r.Port = d.portNames[0]
+		case 0:
+			l.errorf(rangePtr(hb.DefRange), "Missing port",
+				"The %s probe of service %q needs a port to connect to, and the service declares none. Add ports = { NAME = PORT } to the service.", hb.Type, d.name)
+		default:
+			l.errorf(rangePtr(hb.DefRange), "Missing port",
+				"Service %q declares %d ports (%s): say which one the %s probe connects to, like port = %q.", d.name, len(d.portNames), strings.Join(d.portNames, ", "), hb.Type, d.portNames[0])
+		}
+	}
+	if v, a, ok := str("user"); a != nil && ok {
+		if v == "" {
+			l.errorf(rangePtr(a.Expr.Range()), "Invalid ready block", "The postgres user must not be empty; leave user out for \"postgres\".")
+		}
+		r.User = v
+	}
+	if v, a, ok := str("database"); a != nil && ok {
+		if v == "" {
+			l.errorf(rangePtr(a.Expr.Range()), "Invalid ready block", "The postgres database must not be empty; leave database out for \"postgres\".")
+		}
+		r.Database = v
+	}
+	if v, a, ok := str("service"); a != nil && ok {
+		r.GRPCService = v
+	}
+	if v, a, ok := str("password"); a != nil && ok {
+		// A sensitive variable is expected here: the value never reaches a label, the plan
+		// or any output, so it needs no check like sensitiveIn's.
+		if v == "" {
+			l.errorf(rangePtr(a.Expr.Range()), "Invalid ready block", "The redis password must not be empty; leave password out for a server without one.")
+		}
+		r.Password = v
 	}
 }
 

@@ -123,7 +123,29 @@ const (
 	ProbeTCP   ProbeKind = 2
 	ProbeExec  ProbeKind = 3
 	ProbeLog   ProbeKind = 4
+	// Protocol probes: envctl speaks the server's own protocol (provisioner/protocol).
+	ProbePostgres  ProbeKind = 5
+	ProbeMySQL     ProbeKind = 6
+	ProbeRedis     ProbeKind = 7
+	ProbeAMQP      ProbeKind = 8
+	ProbeMemcached ProbeKind = 9
+	ProbeGRPC      ProbeKind = 10
+	ProbeKafka     ProbeKind = 11
+	ProbeMongoDB   ProbeKind = 12
 )
+
+// protocolKinds names the protocol probes as written in a ready block, in the order the
+// "exactly one probe" errors list them.
+var protocolKinds = []struct {
+	name string
+	kind ProbeKind
+}{
+	{"postgres", ProbePostgres}, {"mysql", ProbeMySQL}, {"redis", ProbeRedis}, {"amqp", ProbeAMQP},
+	{"memcached", ProbeMemcached}, {"grpc", ProbeGRPC}, {"kafka", ProbeKafka}, {"mongodb", ProbeMongoDB},
+}
+
+// IsProtocol tells whether k is a protocol probe (one that speaks the server's protocol).
+func (k ProbeKind) IsProtocol() bool { return k >= ProbePostgres && k <= ProbeMongoDB }
 
 // String returns the probe's name as written in a ready block ("ports" for the default).
 func (k ProbeKind) String() string {
@@ -136,6 +158,11 @@ func (k ProbeKind) String() string {
 		return "exec"
 	case ProbeLog:
 		return "log"
+	}
+	for _, p := range protocolKinds {
+		if p.kind == k {
+			return p.name
+		}
 	}
 	return "ports"
 }
@@ -266,7 +293,7 @@ type Resources struct {
 // Ready says when a service counts as ready.
 type Ready struct {
 	Kind   ProbeKind
-	Port   string // http and tcp: the port name
+	Port   string // http, tcp and the protocol probes: the port name
 	Path   string // http: default "/"
 	Status int    // http: default 200
 	Exec   []string
@@ -279,6 +306,16 @@ type Ready struct {
 	// when unset so services without it keep their config hashes.
 	AttemptTimeout time.Duration
 	DeclRange      hcl.Range // the ready block, or the service header without one
+
+	// User and Database are the postgres probe's startup parameters ("" means "postgres").
+	User, Database string
+	// GRPCService is the service name the grpc probe asks grpc.health.v1 about; "" is the
+	// server as a whole.
+	GRPCService string
+	// Password is the redis probe's AUTH password; it never goes into a label or output (the
+	// provisioner hands it to the instance as a sensitive environment variable, so that status
+	// can read it back without the file).
+	Password string
 }
 
 // Endpoint is what a dependency looks like to its dependents at run time.

@@ -213,7 +213,7 @@ func (p *prober) check(ctx context.Context) (bool, string) {
 	// The way to the instance is found under the whole wait's context, not the attempt's:
 	// finding it may start an agent, which can take longer than one attempt on a loaded
 	// machine, and is done once.
-	if len(p.inst.ProbeAddrs) > 0 && (p.spec.Kind == ProbeHTTP || p.spec.Kind == ProbeTCP || p.spec.Kind == ProbePorts) {
+	if len(p.inst.ProbeAddrs) > 0 && (p.spec.Kind == ProbeHTTP || p.spec.Kind == ProbeTCP || p.spec.Kind == ProbePorts || IsProtocol(p.spec.Kind)) {
 		if _, err := p.net(ctx); err != nil {
 			return false, err.Error()
 		}
@@ -248,6 +248,8 @@ func (p *prober) check(ctx context.Context) (bool, string) {
 		return true, fmt.Sprintf("GET %s: HTTP %d", path, status)
 	case ProbeTCP:
 		return p.dial(actx, p.spec.Port)
+	case ProbePostgres, ProbeMySQL, ProbeRedis, ProbeAMQP, ProbeMemcached, ProbeGRPC, ProbeKafka, ProbeMongoDB:
+		return p.dial(actx, p.spec.Port) // the protocol itself follows
 	case ProbeExec:
 		ex, ok := p.b.(Execer)
 		if !ok {

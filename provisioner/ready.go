@@ -10,7 +10,32 @@ const (
 	ProbeTCP   = "tcp"
 	ProbeExec  = "exec"
 	ProbeLog   = "log"
+	// Protocol probes speak the server's own protocol (see provisioner/protocol).
+	ProbePostgres  = "postgres"
+	ProbeMySQL     = "mysql"
+	ProbeRedis     = "redis"
+	ProbeAMQP      = "amqp"
+	ProbeMemcached = "memcached"
+	ProbeGRPC      = "grpc"
+	ProbeKafka     = "kafka"
+	ProbeMongoDB   = "mongodb"
 )
+
+// IsProtocol tells whether kind is a protocol probe.
+func IsProtocol(kind string) bool {
+	switch kind {
+	case ProbePostgres, ProbeMySQL, ProbeRedis, ProbeAMQP, ProbeMemcached, ProbeGRPC, ProbeKafka, ProbeMongoDB:
+		return true
+	}
+	return false
+}
+
+// ReadyPasswordEnv is the environment variable that carries a redis probe's password into the
+// instance. The label holds only its name (ReadySpec.PasswordEnv), so that status, which works
+// from labels without the file, reads the password back from the instance (EnvReader) and the
+// secret is never in a label, the plan or any JSON. The variable is listed as sensitive, so
+// envctl redacts it from logs like any sensitive env.
+const ReadyPasswordEnv = "ENVCTL_READY_PASSWORD"
 
 // ReadySpec says when an instance is ready. It is plain data so that it can travel in a label
 // and to a backend that checks readiness natively. A job (Spec.Once) is ready when it exited 0,
@@ -27,7 +52,25 @@ type ReadySpec struct {
 	// AttemptTimeout bounds one attempt; 0: the default 2 s. omitempty keeps the label and the
 	// config hash of a service without it what they were.
 	AttemptTimeout time.Duration `json:"attempt_timeout,omitempty"`
+
+	// The protocol probes' parameters (issue 18); omitempty keeps older labels and hashes.
+	User        string `json:"user,omitempty"`         // postgres; "" means "postgres"
+	Database    string `json:"database,omitempty"`     // postgres; "" means "postgres"
+	GRPCService string `json:"grpc_service,omitempty"` // grpc: the service asked about; "" is the server
+	// PasswordEnv names the instance's environment variable holding the redis probe's
+	// password (ReadyPasswordEnv), read back when Password is not at hand (status).
+	PasswordEnv string `json:"password_env,omitempty"`
+	// Password is the redis probe's password during up. Never marshalled: labels, hashes and
+	// JSON output must not hold it.
+	Password Secret `json:"-"`
 }
+
+// Secret is a string that does not print: %v, %s and %#v give "(sensitive)", so a ReadySpec
+// logged or shown by mistake does not reveal its password.
+type Secret string
+
+func (Secret) String() string   { return "(sensitive)" }
+func (Secret) GoString() string { return "(sensitive)" }
 
 // PerAttempt is how long one attempt may take.
 func (r ReadySpec) PerAttempt() time.Duration {

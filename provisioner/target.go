@@ -96,6 +96,13 @@ func ReadySpecOf(r envs.Ready) ReadySpec {
 	case envs.ProbeLog:
 		rs.Kind, rs.Log = ProbeLog, r.Log
 	}
+	if r.Kind.IsProtocol() {
+		rs.Kind, rs.Port = r.Kind.String(), r.Port
+		rs.User, rs.Database, rs.GRPCService = r.User, r.Database, r.GRPCService
+		if r.Password != "" {
+			rs.Password, rs.PasswordEnv = Secret(r.Password), ReadyPasswordEnv
+		}
+	}
 	return rs
 }
 
@@ -134,6 +141,9 @@ type hashInput struct {
 	// Secrets enter as a digest of name, target, mode and content.
 	Secrets     string `json:",omitempty"`
 	BuildTarget string `json:",omitempty"`
+	// ReadyPassword is the redis probe's password (ReadySpec marshals without it): a changed
+	// password recreates the instance, which carries it in ReadyPasswordEnv.
+	ReadyPassword string `json:",omitempty"`
 }
 
 // Hash is the config hash of one service: a sha256 over its image reference and its settings, with service addresses as their source text, so the hash is known before the
@@ -158,6 +168,7 @@ func (t *Target) Hash(s *envs.Service) string {
 	if s.Build != nil {
 		in.BuildTarget = s.Build.Target
 	}
+	in.ReadyPassword = s.Ready.Password
 	if len(s.Secrets) > 0 {
 		sh := sha256.New()
 		for _, sec := range s.Secrets {
@@ -206,6 +217,14 @@ func (t *Target) Spec(s *envs.Service, deps map[string]envs.Endpoint) (Spec, err
 	}
 	spec := t.StaticSpec(s)
 	spec.Command, spec.Entrypoint, spec.Environment = rt.Command, rt.Entrypoint, rt.Env
+	if pw := s.Ready.Password; pw != "" {
+		env := make(map[string]string, len(rt.Env)+1)
+		for k, v := range rt.Env {
+			env[k] = v
+		}
+		env[ReadyPasswordEnv] = pw
+		spec.Environment = env
+	}
 	return spec, nil
 }
 
@@ -271,7 +290,11 @@ func (t *Target) Labels(s *envs.Service) map[string]string {
 	}
 	l[LabelPorts] = FormatPorts(ports)
 	l[LabelReady] = FormatReady(ReadySpecOf(s.Ready))
-	if keys := t.Template(s).SensitiveEnv; len(keys) > 0 {
+	keys := t.Template(s).SensitiveEnv
+	if s.Ready.Password != "" {
+		keys = append(append([]string(nil), keys...), ReadyPasswordEnv)
+	}
+	if len(keys) > 0 {
 		l[LabelSensitive] = strings.Join(keys, ",")
 	}
 	return l

@@ -270,7 +270,10 @@ func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
 		// Mesos takes 200-399 as healthy and ignores `statuses` (mesos.md §2.3).
 		hc.Type = mesospb.HealthCheck_HTTP
 		hc.HTTP = &mesospb.HealthCheck_HTTPCheckInfo{Port: port, Path: &path, Scheme: ptr("http")}
-	case provisioner.ProbeTCP:
+	case provisioner.ProbeTCP, provisioner.ProbePostgres, provisioner.ProbeMySQL, provisioner.ProbeRedis,
+		provisioner.ProbeAMQP, provisioner.ProbeMemcached, provisioner.ProbeGRPC, provisioner.ProbeKafka, provisioner.ProbeMongoDB:
+		// Mesos health checks know no server protocols: a protocol probe is checked as TCP of
+		// its port here, until envctl probes Mesos tasks itself (issue 14's readiness).
 		port, ok := containerPort(r.Port)
 		if !ok {
 			return nil

@@ -36,3 +36,22 @@ func TestHealthCheckAttemptTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestProtocolProbeHealthCheck: Mesos health checks know no server protocols, so a protocol
+// probe is a TCP check of its port (never no check at all, which would call the task ready as
+// soon as it runs) until envctl probes Mesos tasks itself.
+func TestProtocolProbeHealthCheck(t *testing.T) {
+	b := &Backend{opt: Options{HealthInterval: defaultHealthInterval}}
+	for _, kind := range []string{provisioner.ProbePostgres, provisioner.ProbeMySQL, provisioner.ProbeRedis, provisioner.ProbeAMQP,
+		provisioner.ProbeMemcached, provisioner.ProbeGRPC, provisioner.ProbeKafka, provisioner.ProbeMongoDB} {
+		spec := provisioner.Spec{Service: "db", Ports: []provisioner.Port{{Name: "admin", Port: 8080}, {Name: "db", Port: 6379}},
+			Ready: provisioner.ReadySpec{Kind: kind, Port: "db"}}
+		hc := b.healthCheck(spec)
+		if hc == nil || hc.TCP == nil {
+			t.Fatalf("%s: health check %v, want TCP", kind, hc)
+		}
+		if hc.TCP.Port != 6379 {
+			t.Errorf("%s: TCP check of port %d, want the probe's port 6379", kind, hc.TCP.Port)
+		}
+	}
+}
