@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -125,6 +126,11 @@ func scriptParams(t *testing.T, mesos func() (string, error)) testscript.Params 
 			// here so the next run starts clean, and reported as a leak at the end.
 			env.Defer(func() { sweepScriptEnv(name) })
 			env.Setenv("ROOT", root)
+			// go itself may run inside a script (run's stdout with `go test -json`): it gets
+			// this process's build and module caches, so nothing is compiled twice.
+			for k, v := range goCaches() {
+				env.Setenv(k, v)
+			}
 			for _, k := range []string{"DOCKER_HOST", "DOCKER_CONFIG", "CI"} {
 				if v := os.Getenv(k); v != "" {
 					env.Setenv(k, v)
@@ -188,6 +194,7 @@ func scriptParams(t *testing.T, mesos func() (string, error)) testscript.Params 
 			"testsvc":        cmdTestsvc,
 			"sleep-ms":       cmdSleep,
 			"wait-stdout":    cmdWaitStdout,
+			"jsonlines":      cmdJSONLines,
 		},
 	}
 }
@@ -304,6 +311,55 @@ func cmdTestsvc(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("TESTSVC", imageRef)
 	// Environment files in scripts name the image as var.img.
 	ts.Setenv("ENVCTL_VAR_img", imageRef)
+}
+
+// cmdJSONLines: jsonlines FILE — fails unless FILE (stdout, stderr or a file of the script's
+// directory) is one or more lines each of which is a JSON value, and nothing else.
+func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: jsonlines FILE")
+	}
+	data := strings.TrimSuffix(ts.ReadFile(args[0]), "\n")
+	bad := ""
+	for i, line := range strings.Split(data, "\n") {
+		if !json.Valid([]byte(line)) {
+			bad = fmt.Sprintf("line %d of %s is not JSON: %q", i+1, args[0], line)
+			break
+		}
+	}
+	if data == "" {
+		bad = args[0] + " is empty"
+	}
+	if (bad == "") == neg {
+		if neg {
+			ts.Fatalf("%s is all JSON lines", args[0])
+		}
+		ts.Fatalf("%s", bad)
+	}
+}
+
+var (
+	goCachesOnce sync.Once
+	goCacheVars  map[string]string
+)
+
+// goCaches are GOCACHE, GOMODCACHE and GOPATH as go reports them here (scripts run with HOME
+// elsewhere, where go would start empty caches).
+func goCaches() map[string]string {
+	goCachesOnce.Do(func() {
+		goCacheVars = map[string]string{}
+		out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+		if err != nil {
+			return
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		for i, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+			if i < len(lines) && lines[i] != "" {
+				goCacheVars[k] = lines[i]
+			}
+		}
+	})
+	return goCacheVars
 }
 
 func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {

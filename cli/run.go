@@ -35,9 +35,14 @@ func runCommand() *urfave.Command {
 		Description: "Each run brings up an environment of its own, named after the file's with a random\n" +
 			"suffix (shop-3fa2c1), so runs of one file side by side never share or remove each other's;\n" +
 			"$ENVCTL_ENV tells CMD the name. --name NAME uses NAME as it is. --keep leaves the environment\n" +
-			"up under the file's own name, where the next run --keep finds it and starts only what changed.",
+			"up under the file's own name, where the next run --keep finds it and starts only what changed.\n\n" +
+			"CMD's stdout, stderr and exit status are its own: envctl's progress and its report (\"Environment\n" +
+			"... is ready\", the endpoints) go to stderr, so `envctl run -- go test -json ./... > report.json`\n" +
+			"holds only go test's output. -o json writes envctl's JSON document to stderr, whole, before CMD\n" +
+			"starts; --json-out FILE writes it to FILE instead.",
 		Flags: append(upFlags(runTTL),
 			&urfave.BoolFlag{Name: "keep", Usage: "leave the environment up after CMD, under the file's own name, for the next run --keep to use again (it still expires with its TTL)"},
+			&urfave.StringFlag{Name: "json-out", Usage: "write envctl's JSON document of the environment (as up -o json prints it) to this file; stdout stays CMD's"},
 		),
 		Action: func(c *urfave.Context) error {
 			argv := c.Args().Slice()
@@ -49,6 +54,25 @@ func runCommand() *urfave.Command {
 			}
 			if _, err := exec.LookPath(argv[0]); err != nil {
 				return usageErr("run: command %q not found: %v", argv[0], err)
+			}
+			// stdout is CMD's alone (`run -- go test -json > report.json`): envctl's report
+			// goes to stderr, the JSON document to stderr or to --json-out's file. Both are
+			// written whole before CMD starts, so they never interleave with CMD's own output.
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			to := reportTo{text: c.App.ErrWriter}
+			if format == "json" {
+				to = reportTo{json: c.App.ErrWriter}
+			}
+			if path := c.String("json-out"); path != "" {
+				f, err := os.Create(path)
+				if err != nil {
+					return usageErr("--json-out: %v", err)
+				}
+				defer f.Close()
+				to.json = redactingWriter{f, redactorOf(c)}
 			}
 			var self *interrupts
 			in := watchInterrupts(c.Context, func() {
@@ -65,7 +89,7 @@ func runCommand() *urfave.Command {
 			if !c.IsSet("name") && !c.Bool("keep") {
 				suffix = runSuffix()
 			}
-			res, b, err := bringUp(c, in, suffix, nil)
+			res, b, err := bringUp(c, in, suffix, nil, to)
 			if b != nil {
 				defer b.Close()
 			}
@@ -77,6 +101,13 @@ func runCommand() *urfave.Command {
 				insts = append(insts, s.Instance)
 			}
 			vars := endpointVars(res.Env, insts)
+			// The backend too, so that an envctl inside CMD (envctl logs $ENVCTL_ENV, a Go
+			// test attaching through envtest) talks to the one that holds the environment,
+			// also when it was chosen by a flag rather than the environment.
+			vars[envBackend] = b.Name()
+			if m := global(c, "mesos-master"); m != "" && b.Name() == "mesos" {
+				vars[envMesosMaster] = m
+			}
 			keys := make([]string, 0, len(vars))
 			for k := range vars {
 				keys = append(keys, k)

@@ -53,7 +53,16 @@ func upCommand() *urfave.Command {
 		ArgsUsage: "[SERVICE...]",
 		Flags:     upFlags(defaultTTL),
 		Action: func(c *urfave.Context) error {
-			_, b, err := bringUp(c, nil, "", c.Args().Slice())
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			// up's report is its output: stdout, as text or as the JSON document.
+			to := reportTo{text: c.App.Writer}
+			if format == "json" {
+				to = reportTo{json: c.App.Writer}
+			}
+			_, b, err := bringUp(c, nil, "", c.Args().Slice(), to)
 			if b != nil {
 				b.Close()
 			}
@@ -97,13 +106,20 @@ func readUpSettings(c *urfave.Context, env *envs.Environment) (upSettings, error
 	return s, nil
 }
 
+// reportTo says where bringUp writes its report of the environment: the text summary ("Environment
+// ... is ready") and the JSON document, each to its writer when that is not nil. up writes one
+// of them to stdout; run writes to stderr or a file, since its stdout is the command's.
+type reportTo struct {
+	text, json io.Writer
+}
+
 // bringUp is up: load, connect, sweep expired environments, prepare images, plan, apply, and
 // report. It returns the backend (to be closed by the caller) so run can go on using it.
 // in, if not nil, is the caller's interrupt watcher (run keeps one across up, CMD and down).
 //
 // only, when not empty, names the services to bring up (up SERVICE...): those and what they
 // depend on are planned; every other service of the environment is left as it is.
-func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string) (*provisioner.Result, provisioner.Backend, error) {
+func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string, to reportTo) (*provisioner.Result, provisioner.Backend, error) {
 	env, err := loadEnvNamed(c, nameSuffix)
 	if err != nil {
 		return nil, nil, err
@@ -181,10 +197,10 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 			// The cause is only the deadline, which the message already says.
 			err = fmt.Errorf("the environment was not ready within --timeout %s; nothing had started: preparing it (images, network) did not finish", set.timeout)
 		}
-		if set.format == "json" {
+		if to.json != nil {
 			// -o json promises one document also when up fails before anything starts (a
 			// missing image, a failed build): the fault suite found stdout empty here.
-			_ = writeJSON(c.App.Writer, resultDoc(&provisioner.Result{Env: env.Name, Backend: b.Name(), Err: err}, env))
+			_ = writeJSON(to.json, resultDoc(&provisioner.Result{Env: env.Name, Backend: b.Name(), Err: err}, env))
 		}
 		code := exitCodeOf(err)
 		if timedOut() {
@@ -237,12 +253,13 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {
 		res.Err = fmt.Errorf("the environment was not ready within --timeout %s; %s", set.timeout, blockedSummary(res, env))
 	}
-	if set.format == "json" {
+	if to.json != nil {
 		doc := resultDoc(res, env)
 		doc.Reach = reachOf(b, env.Name)
-		_ = writeJSON(c.App.Writer, doc)
-	} else if res.Err == nil {
-		renderReady(c.App.Writer, res, env)
+		_ = writeJSON(to.json, doc)
+	}
+	if to.text != nil && res.Err == nil {
+		renderReady(to.text, res, env)
 		if r := reachOf(b, env.Name); r != nil && r.Way != provisioner.ReachDirect {
 			fmt.Fprintf(stderr, "Reached the services by way of %s: %s.\n", r.Way, r.Why)
 		}

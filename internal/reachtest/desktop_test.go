@@ -32,14 +32,19 @@ func desktopLike(t *testing.T) *runner {
 	}
 	// A user id nobody has: the rule below then matches this test's processes only.
 	uid := uint32(50000 + rand.IntN(10000))
-	home := t.TempDir()
-	if err := os.Chown(home, int(uid), int(st.Gid)); err != nil {
+	// The user runs envctl from a copy of what it needs, in a directory of its own: the
+	// checkout may be where no other user can enter (any clone under /root, a 0700 directory),
+	// and running it there fails before envctl starts ("fork/exec ...: permission denied").
+	work := userDir(t, int(uid), int(st.Gid))
+	src := filepath.Join(work, "src")
+	copyTree(t, filepath.Join(dir, "examples", "shop"), filepath.Join(src, "examples", "shop"))
+	copyTree(t, "testdata", filepath.Join(src, "testdata"))
+	copyTree(t, bin, filepath.Join(work, "envctl"))
+	home := filepath.Join(work, "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// The test's temporary directory is root's 0700; the user must reach its home.
-	for d := filepath.Dir(home); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
+	chownTree(t, work, int(uid), int(st.Gid))
 	rule := []string{"OUTPUT", "-m", "owner", "--uid-owner", strconv.Itoa(int(uid)), "!", "-o", "lo", "-j", "REJECT"}
 	if out, err := exec.Command("iptables", append([]string{"-I"}, rule...)...).CombinedOutput(); err != nil {
 		testimage.SkipOrFail(t, "iptables: %v: %s", err, out)
@@ -50,7 +55,7 @@ func desktopLike(t *testing.T) *runner {
 		}
 	})
 	return &runner{
-		t: t, bin: bin, dir: dir, env: baseEnv(home),
+		t: t, bin: filepath.Join(work, "envctl"), dir: src, env: baseEnv(home),
 		cred: &syscall.Credential{Uid: uid, Gid: st.Gid, Groups: []uint32{st.Gid}},
 	}
 }
@@ -101,10 +106,7 @@ func TestDesktopLikeProbes(t *testing.T) {
 	img := testimage.NeedTestsvc(t)
 	name := uniqueName("reach-probes")
 	t.Cleanup(func() { sweep(t, r.bin, r.dir, name) })
-	file, err := filepath.Abs("testdata/probes.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := filepath.Join(r.dir, "testdata", "probes.hcl")
 	up := parseDoc(t, r.must("up", "-f", file, "--name", name, "--var", "img="+img, "-o", "json").stdout)
 	if up.Reach == nil || up.Reach.Way != "agent" {
 		t.Fatalf("reached the services %+v, want through the agent", up.Reach)
@@ -131,7 +133,7 @@ func TestDesktopLikeProbes(t *testing.T) {
 	// An exact status: HTTP 200 is not the 204 asked for. The failed up rolls back, agent too.
 	bad := uniqueName("reach-status")
 	t.Cleanup(func() { sweep(t, r.bin, r.dir, bad) })
-	file, _ = filepath.Abs("testdata/wrongstatus.hcl")
+	file = filepath.Join(r.dir, "testdata", "wrongstatus.hcl")
 	res := r.run("up", "-f", file, "--name", bad, "--var", "img="+img)
 	if res.code == 0 || !strings.Contains(res.stderr, "HTTP 200, want 204") {
 		t.Errorf("up with a wrong status: exit %d, want a failure naming the status\n%s", res.code, res.stderr)

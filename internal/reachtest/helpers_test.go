@@ -74,6 +74,83 @@ func buildExamples(t *testing.T, dir string) {
 	}
 }
 
+// userDir makes a directory that the user uid can enter and read, wherever this checkout and
+// $TMPDIR are: under os.TempDir() when every directory above it lets others through, else
+// under /tmp. It is removed when the test ends, failed or not.
+func userDir(t *testing.T, uid, gid int) string {
+	t.Helper()
+	base := os.TempDir()
+	for d := base; d != "/"; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm()&0o001 == 0 {
+			base = "/tmp"
+			break
+		}
+	}
+	d, err := os.MkdirTemp(base, "envctl-reachtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(d, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// copyTree copies the file or directory from to to (which must not exist), keeping the
+// files' permission bits.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, fi.Mode().Perm()|0o444)
+	})
+	if err != nil {
+		t.Fatalf("copying %s for the test's user: %v", from, err)
+	}
+}
+
+// chownTree gives everything under dir to uid:gid.
+func chownTree(t *testing.T, dir string, uid, gid int) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+	if err != nil {
+		t.Fatalf("giving %s to the test's user: %v", dir, err)
+	}
+}
+
 // uniqueName is an environment name no one else uses.
 func uniqueName(prefix string) string {
 	b := make([]byte, 3)
