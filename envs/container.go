@@ -410,7 +410,11 @@ func (l *loader) decodeMount(b blockIn, ctx *hcl.EvalContext, s *Service) {
 			return
 		}
 	}
+	before := len(l.diags)
 	sa, source, hasSource := get("source")
+	if !hasSource && len(l.diags) > before {
+		return // a wrong source is reported already; "missing" would say it twice
+	}
 	switch m.Type {
 	case MountBind:
 		if !hasSource {

@@ -33,11 +33,13 @@ func (l *loader) checkCycles() {
 				continue
 			}
 			from, to := l.env.byName[cyc[i-1]], cyc[i]
-			r, ok := depRange(from, to)
+			r, via, ok := depRange(from, to)
 			if subject == nil && ok {
 				subject = rangePtr(r)
 			}
-			if ok {
+			if ok && via != "" {
+				fmt.Fprintf(&b, " -> %s (%s:%d, through %s)", to, r.Filename, r.Start.Line, via)
+			} else if ok {
 				fmt.Fprintf(&b, " -> %s (%s:%d)", to, r.Filename, r.Start.Line)
 			} else {
 				fmt.Fprintf(&b, " -> %s", to)
@@ -48,15 +50,15 @@ func (l *loader) checkCycles() {
 	}
 }
 
-// depRange is where service from refers to service to.
-func depRange(from *Service, to string) (hcl.Range, bool) {
+// depRange is where service from refers to service to, and the local it goes through.
+func depRange(from *Service, to string) (hcl.Range, string, bool) {
 	if from == nil {
-		return hcl.Range{}, false
+		return hcl.Range{}, "", false
 	}
 	for _, d := range from.Deps {
 		if d.Name == to {
-			return d.Range, true
+			return d.Range, d.Via, true
 		}
 	}
-	return hcl.Range{}, false
+	return hcl.Range{}, "", false
 }

@@ -333,9 +333,9 @@ func TestDiagnosticsMore(t *testing.T) {
 			want: []wantDiag{{"Invalid reference to a service", "A reference to a service names one of its attributes: host (service.db.host)", 6}},
 		},
 		{
-			name: "service reference in a local",
-			src:  "service \"db\" {\n  image = \"x\"\n}\nlocals {\n  h = service.db.host\n}\n",
-			want: []wantDiag{{"Invalid reference to a service", "Service addresses are known only at start", 5}},
+			name: "service reference in a local used in the image",
+			src:  "service \"db\" {\n  image = \"x:${local.h}\"\n}\nlocals {\n  h = service.db.host\n}\n",
+			want: []wantDiag{{"Local value known only at start", "local.h uses service addresses (service.db.host at envctl.hcl:5)", 2}},
 		},
 		{
 			name: "undeclared variable used twice gives two errors, no knock-on type errors",

@@ -3,6 +3,7 @@ package envs
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -18,9 +19,12 @@ const (
 	scopeLocal                // locals: var, local, environment
 	scopeStatic               // service attributes fixed at load: no service addresses
 	scopeRuntime              // command, entrypoint, env: service addresses too
+	// scopeLocalRuntime is a local that refers to services: var, local, environment and
+	// service addresses, evaluated again at start.
+	scopeLocalRuntime
 )
 
-const serviceRefHere = "Service addresses are known only at start; they may be used in command, entrypoint and env."
+const serviceRefHere = "Service addresses are known only at start; they may be used in command, entrypoint and env, and in locals used there."
 
 // checkRefs checks every reference in expr against the declared names and the scope, and
 // appends each service reference to deps. It reports false when any reference is wrong, so
@@ -30,12 +34,29 @@ func (l *loader) checkRefs(expr hcl.Expression, sc scope, deps *[]Dep) bool {
 		return true // most attributes are constants: skip collecting their (no) references
 	}
 	ok := true
+	// One mistake, one message: "${service.db.host}:${service.db.ports.pg}" in an image is
+	// one misplaced address, not two; so is a misplaced local used twice.
+	l.refsSaid = map[string]bool{}
 	for _, t := range expr.Variables() {
 		if !l.checkRef(t, sc, deps) {
 			ok = false
 		}
 	}
+	l.refsSaid = nil
 	return ok
+}
+
+// sayOnce reports whether a misplaced-reference message keyed by key has not been given for
+// the expression under check yet, and records it.
+func (l *loader) sayOnce(key string) bool {
+	if l.refsSaid == nil {
+		return true
+	}
+	if l.refsSaid[key] {
+		return false
+	}
+	l.refsSaid[key] = true
+	return true
 }
 
 // stepName returns the attribute name of a traversal step: .name or ["name"].
@@ -84,12 +105,37 @@ func (l *loader) checkRef(t hcl.Traversal, sc scope, deps *[]Dep) bool {
 			l.errorf(&rng, "Invalid reference", "A local value is referenced by its name, like local.db_user.")
 			return false
 		}
-		if l.locals[name] == nil {
+		d := l.locals[name]
+		if d == nil {
 			l.errorf(&rng, "Reference to undeclared local value",
 				"No local value named %q is declared in a locals block.%s", name, didYouMean(name, l.localNames()))
 			return false
 		}
-		return true
+		if !d.deferred {
+			return true
+		}
+		switch sc {
+		case scopeRuntime:
+			if d.bad {
+				return false // its own mistake is reported where it is written
+			}
+			// The edge is made here, where this service uses the local, as a direct
+			// reference would be: plan, graph and cycle reports point at this use.
+			if deps != nil {
+				for _, sd := range d.svcDeps {
+					*deps = append(*deps, Dep{Name: sd.Name, Range: rng, Via: "local." + name})
+				}
+			}
+			return true
+		case scopeLocalRuntime:
+			return !d.bad
+		}
+		if l.sayOnce("local." + name) {
+			l.errorf(&rng, "Local value known only at start",
+				"local.%s uses service addresses (%s at %s), which are known only when the services start: it may be used in command, entrypoint and env, not here. Write the value here without service addresses.",
+				name, l.firstServiceRef(d), shortRange(l.firstServiceRange(d)))
+		}
+		return false
 	case "environment":
 		if sc == scopeEnv {
 			l.errorf(&rng, "Invalid reference", "The environment block cannot refer to itself; it may use variables (var.NAME) and functions.")
@@ -105,8 +151,10 @@ func (l *loader) checkRef(t hcl.Traversal, sc scope, deps *[]Dep) bool {
 		}
 		return true
 	case "service":
-		if sc != scopeRuntime {
-			l.errorf(&rng, "Invalid reference to a service", "%s", serviceRefHere)
+		if sc != scopeRuntime && sc != scopeLocalRuntime {
+			if l.sayOnce("service") {
+				l.errorf(&rng, "Invalid reference to a service", "%s", serviceRefHere)
+			}
 			return false
 		}
 		return l.checkServiceRef(t, deps)
@@ -169,6 +217,48 @@ func (l *loader) checkServiceRef(t hcl.Traversal, deps *[]Dep) bool {
 	return true
 }
 
+// firstServiceRange is the first service reference, in source order, of d or of the locals
+// it uses.
+func (l *loader) firstServiceRange(d *localDecl) hcl.Range {
+	var best *hcl.Range
+	seen := map[string]bool{}
+	var walk func(d *localDecl)
+	walk = func(d *localDecl) {
+		if d == nil || !d.deferred || seen[d.name] {
+			return
+		}
+		seen[d.name] = true
+		if r := d.direct; r != nil && (best == nil || r.Filename < best.Filename ||
+			r.Filename == best.Filename && r.Start.Byte < best.Start.Byte) {
+			best = r
+		}
+		for _, n := range d.deps {
+			walk(l.locals[n])
+		}
+	}
+	walk(d)
+	if best == nil {
+		return hcl.Range{}
+	}
+	return *best
+}
+
+// firstServiceRef is the source text of firstServiceRange, like "service.db.host".
+func (l *loader) firstServiceRef(d *localDecl) string {
+	r := l.firstServiceRange(d)
+	for _, f := range l.files {
+		if f.name == r.Filename {
+			return strings.TrimSpace(string(r.SliceBytes(f.file.Bytes)))
+		}
+	}
+	return "service"
+}
+
+// shortRange is "file:line", for pointing at a second place in a message.
+func shortRange(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
 func firstOr(names []string, def string) string {
 	if len(names) > 0 {
 		return names[0]
@@ -203,7 +293,7 @@ func (l *loader) eval(expr hcl.Expression, ctx *hcl.EvalContext, sc scope, deps 
 	if diags.HasErrors() {
 		return cty.NilVal, false
 	}
-	if sc != scopeRuntime && !v.IsWhollyKnown() {
+	if sc != scopeRuntime && sc != scopeLocalRuntime && !v.IsWhollyKnown() {
 		return cty.NilVal, false
 	}
 	// Bounding every value stops a growth that compounds across locals (each doubling the

@@ -56,6 +56,10 @@ type loader struct {
 
 	locals    map[string]*localDecl
 	localVals map[string]cty.Value
+	localSeq  []*localDecl // the locals not on a cycle, in evaluation order
+	varObj    cty.Value    // the `var` object, settled before locals
+	envObj    cty.Value    // the `environment` object
+	refsSaid  map[string]bool // misplaced references reported in the expression under check
 
 	envName string
 
@@ -141,6 +145,7 @@ func (l *loader) run() {
 	l.environment(envBlocks)
 	l.evalLocals(localBlocks)
 	l.declareServices(svcBlocks)
+	l.evalDeferredLocals()
 	l.decodeServices()
 	l.checkCycles()
 	if !l.diags.HasErrors() {

@@ -14,6 +14,14 @@ type localDecl struct {
 	attr *hcl.Attribute
 	f    *srcFile
 	deps []string // local names it refers to, unique
+
+	// A local that refers to service addresses, directly or through other locals, is
+	// deferred: like command and env it is evaluated again by Service.Resolve once the
+	// addresses are known, and only run-time attributes may use it.
+	deferred bool
+	direct   *hcl.Range // its first own service reference, for messages
+	bad      bool       // its evaluation reported errors: uses add none
+	svcDeps  []Dep      // the services it refers to, with the place in the locals block
 }
 
 func (l *loader) localNames() []string {
@@ -57,6 +65,9 @@ func (l *loader) evalLocals(blocks []blockIn) {
 	for _, d := range order {
 		seen := map[string]bool{}
 		for _, t := range d.attr.Expr.Variables() {
+			if t.RootName() == "service" && d.direct == nil {
+				d.direct = rangePtr(t.SourceRange())
+			}
 			if t.RootName() != "local" || len(t) < 2 {
 				continue
 			}
@@ -71,6 +82,7 @@ func (l *loader) evalLocals(blocks []blockIn) {
 	done := map[string]bool{}
 	envObj := cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(l.envName)})
 	varObj := l.varObject() // built once: variables are settled before locals
+	l.varObj, l.envObj = varObj, envObj
 	// Kahn's algorithm: each local is evaluated once its dependencies are, in linear time, so
 	// that a chain of thousands of locals costs no more than thousands of independent ones.
 	waiting := map[string]int{}
@@ -89,6 +101,21 @@ func (l *loader) evalLocals(blocks []blockIn) {
 		d := ready[0]
 		ready = ready[1:]
 		done[d.name] = true
+		l.localSeq = append(l.localSeq, d)
+		d.deferred = d.direct != nil
+		for _, n := range d.deps {
+			d.deferred = d.deferred || l.locals[n].deferred
+		}
+		if d.deferred {
+			// Evaluated by evalDeferredLocals, once the services are declared.
+			l.localVals[d.name] = cty.DynamicVal
+			for _, dep := range dependents[d.name] {
+				if waiting[dep.name]--; waiting[dep.name] == 0 {
+					ready = append(ready, dep)
+				}
+			}
+			continue
+		}
 		// Only the locals d refers to: the whole object would make each step cost as much as
 		// all locals so far.
 		refs := make(map[string]cty.Value, len(d.deps))
@@ -155,6 +182,88 @@ func (l *loader) evalLocals(blocks []blockIn) {
 			"Local values refer to each other in a circle: %s. Break the circle by writing one of them without the others.",
 			strings.Join(path, " -> "))
 	}
+}
+
+// evalDeferredLocals evaluates the locals that refer to services, in dependency order, with
+// every service address unknown: it checks their references (declared service? port?) and
+// types once, where they are written, and records the services each one needs. Their
+// values stay unknown for the rest of Load; Service.Resolve computes them.
+func (l *loader) evalDeferredLocals() {
+	for _, d := range l.localSeq {
+		if !d.deferred {
+			continue
+		}
+		refs := make(map[string]cty.Value, len(d.deps))
+		var deps []Dep
+		for _, n := range d.deps {
+			dep := l.locals[n]
+			refs[n] = l.localVals[n]
+			d.bad = d.bad || dep.bad
+			deps = append(deps, dep.svcDeps...)
+		}
+		localObj := cty.EmptyObjectVal
+		if len(refs) > 0 {
+			localObj = cty.ObjectVal(refs)
+		}
+		ctx := &hcl.EvalContext{
+			Variables: map[string]cty.Value{
+				"var": l.varObj, "local": localObj, "environment": l.envObj, "service": l.unknownSv,
+			},
+			Functions: d.f.funcs,
+		}
+		var own []Dep
+		v, ok := l.eval(d.attr.Expr, ctx, scopeLocalRuntime, &own)
+		if !ok {
+			d.bad, v = true, cty.DynamicVal
+		}
+		l.localVals[d.name] = v
+		seen := map[string]bool{}
+		for _, dep := range append(own, deps...) {
+			if !seen[dep.Name] {
+				seen[dep.Name] = true
+				d.svcDeps = append(d.svcDeps, dep)
+			}
+		}
+	}
+}
+
+// deferredUsedBy returns the deferred locals that exprs use, directly or through other
+// locals, in evaluation order.
+func (l *loader) deferredUsedBy(exprs ...hcl.Expression) []*deferredLocal {
+	used := map[string]bool{}
+	var walk func(name string)
+	walk = func(name string) {
+		d := l.locals[name]
+		if d == nil || !d.deferred || used[name] {
+			return
+		}
+		used[name] = true
+		for _, n := range d.deps {
+			walk(n)
+		}
+	}
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, t := range e.Variables() {
+			if t.RootName() == "local" && len(t) > 1 {
+				if n, ok := stepName(t[1]); ok {
+					walk(n)
+				}
+			}
+		}
+	}
+	if len(used) == 0 {
+		return nil
+	}
+	var out []*deferredLocal
+	for _, d := range l.localSeq {
+		if used[d.name] {
+			out = append(out, &deferredLocal{name: d.name, expr: d.attr.Expr, funcs: d.f.funcs, deps: d.deps})
+		}
+	}
+	return out
 }
 
 // cycleShown is how many names of each end of a long cycle its message shows.

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // runtimeExprs are a service's run-time attributes, kept unevaluated until its dependencies'
@@ -19,6 +20,63 @@ type runtimeExprs struct {
 	src                      []byte              // the file's bytes, for Template's source text
 	bad                      bool                // Load reported errors in them
 	portNames                map[string][]string // every service's port names, for Template; shared, read-only
+
+	// locals are the locals built from service addresses that these attributes use, in
+	// evaluation order; localVals every local's load-time value, shared and read-only.
+	locals    []*deferredLocal
+	localVals map[string]cty.Value
+	varObj    cty.Value
+	envObj    cty.Value
+}
+
+// deferredLocal is a local that refers to service addresses, kept as an expression like
+// command and env.
+type deferredLocal struct {
+	name  string
+	expr  hcl.Expression
+	funcs map[string]function.Function // its own file's
+	deps  []string                     // the locals it refers to
+}
+
+// withLocals adds to ctx (which holds `service`) the `local` object with the deferred locals
+// evaluated against ctx's service addresses. With template set, a local that does not
+// evaluate stands as its reference text, like "${local.database_url}".
+func (rt *runtimeExprs) withLocals(ctx *hcl.EvalContext, template bool) hcl.Diagnostics {
+	if len(rt.locals) == 0 {
+		return nil
+	}
+	svc := ctx.Variables["service"]
+	vals := make(map[string]cty.Value, len(rt.localVals))
+	for k, v := range rt.localVals {
+		vals[k] = v
+	}
+	var diags hcl.Diagnostics
+	for _, d := range rt.locals {
+		refs := make(map[string]cty.Value, len(d.deps))
+		for _, n := range d.deps {
+			refs[n] = vals[n]
+		}
+		localObj := cty.EmptyObjectVal
+		if len(refs) > 0 {
+			localObj = cty.ObjectVal(refs)
+		}
+		lctx := &hcl.EvalContext{
+			Variables: map[string]cty.Value{"var": rt.varObj, "local": localObj, "environment": rt.envObj, "service": svc},
+			Functions: d.funcs,
+		}
+		v, d2 := d.expr.Value(lctx)
+		if d2.HasErrors() {
+			if template {
+				v = cty.StringVal("${local." + d.name + "}")
+			} else {
+				diags = append(diags, d2...)
+				v = cty.DynamicVal
+			}
+		}
+		vals[d.name] = v
+	}
+	ctx.Variables["local"] = cty.ObjectVal(vals)
+	return diags
 }
 
 func (rt *runtimeExprs) setList(name string, e hcl.Expression) {
@@ -62,6 +120,9 @@ func (s *Service) Resolve(deps map[string]Endpoint) (*Runtime, hcl.Diagnostics) 
 	}
 	ctx := s.rt.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{"service": cty.ObjectVal(objs)}
+	if diags := s.rt.withLocals(ctx, false); diags.HasErrors() {
+		return nil, diags
+	}
 	rt, diags := s.rt.evaluate(ctx, false)
 	if rt != nil {
 		s.mergeEnvFiles(rt)
@@ -104,6 +165,7 @@ func (s *Service) Template() *Runtime {
 	}
 	ctx := s.rt.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{"service": cty.ObjectVal(objs)}
+	s.rt.withLocals(ctx, true)
 	rt, _ := s.rt.evaluate(ctx, true)
 	s.mergeEnvFiles(rt)
 	return rt

@@ -404,7 +404,9 @@ func (l *loader) decodeRuntime(d *svcDecl, s *Service, deps *[]Dep) {
 	rt := &runtimeExprs{ctx: l.fileCtx(f), src: f.file.Bytes}
 	if f.rtCtx == nil {
 		f.rtCtx = rt.ctx.NewChild()
-		f.rtCtx.Variables = map[string]cty.Value{"service": l.unknownSv}
+		// local too: the locals built from service addresses have their typed unknown
+		// values now, which the file context may have been made before.
+		f.rtCtx.Variables = map[string]cty.Value{"service": l.unknownSv, "local": l.localObject()}
 	}
 	for _, name := range []string{"command", "entrypoint", "env"} {
 		a := d.content.Attributes[name]
@@ -445,6 +447,15 @@ func (l *loader) decodeRuntime(d *svcDecl, s *Service, deps *[]Dep) {
 		}
 	}
 	rt.portNames = l.portNames
+	var exprs []hcl.Expression
+	for _, name := range []string{"command", "entrypoint", "env"} {
+		if a := d.content.Attributes[name]; a != nil {
+			exprs = append(exprs, a.Expr)
+		}
+	}
+	if rt.locals = l.deferredUsedBy(exprs...); rt.locals != nil {
+		rt.localVals, rt.varObj, rt.envObj = l.localVals, l.varObj, l.envObj
+	}
 	s.rt = rt
 }
 

@@ -282,6 +282,9 @@ type Port struct {
 type Dep struct {
 	Name  string
 	Range hcl.Range
+	// Via is the local the reference goes through ("local.database_url"), when the service
+	// uses a local built from service addresses; Range is then where the service uses it.
+	Via string
 }
 
 // Resources are limits (Docker) or requests (Mesos).
