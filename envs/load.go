@@ -56,9 +56,9 @@ type loader struct {
 
 	locals    map[string]*localDecl
 	localVals map[string]cty.Value
-	localSeq  []*localDecl // the locals not on a cycle, in evaluation order
-	varObj    cty.Value    // the `var` object, settled before locals
-	envObj    cty.Value    // the `environment` object
+	localSeq  []*localDecl    // the locals not on a cycle, in evaluation order
+	varObj    cty.Value       // the `var` object, settled before locals
+	envObj    cty.Value       // the `environment` object
 	refsSaid  map[string]bool // misplaced references reported in the expression under check
 
 	envName string
