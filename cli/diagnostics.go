@@ -14,6 +14,23 @@ import (
 	"github.com/envctl/envctl/provisioner"
 )
 
+// liveResult describes a running environment as a Result for writeDiagnostics: each instance
+// with its readiness checked now (status's rows) as its probe history.
+func liveResult(name, backend string, insts []provisioner.Instance, rows []statusRow) *provisioner.Result {
+	res := &provisioner.Result{Env: name, Backend: backend}
+	now := time.Now()
+	for i, inst := range insts {
+		s := &provisioner.ServiceResult{Service: inst.Service, Instance: inst, Phase: provisioner.PhaseFailed}
+		if rows[i].Ready {
+			s.Phase = provisioner.PhaseReady
+		}
+		p := provisioner.ProbeResult{Attempt: 1, At: now, OK: rows[i].Ready, Detail: rows[i].Probe}
+		s.LastProbe, s.Attempts, s.Probes = &p, 1, []provisioner.ProbeResult{p}
+		res.Services = append(res.Services, s)
+	}
+	return res
+}
+
 // writeDiagnostics leaves, under dir/<env>/, what a person needs to understand a failed up
 // once its containers are gone: the plan, the result document, and per service its whole
 // output, the backend's description of it and its probe history. It is the artifact a CI job
@@ -36,12 +53,18 @@ func writeDiagnostics(ctx context.Context, dir string, b provisioner.Backend, en
 			errs = append(errs, err.Error())
 		}
 	}
-	note(write("plan.txt", []byte(plan.String())))
+	if plan != nil { // none for a live environment (status --diagnostics)
+		note(write("plan.txt", []byte(plan.String())))
+	}
 	rdoc := resultDoc(res, env)
 	rdoc.Reach = reachOf(b, env.Name)
 	doc, _ := json.MarshalIndent(rdoc, "", "  ")
 	note(write("result.json", append(doc, '\n')))
-	summary := fmt.Sprintf("environment %s on %s, written %s\n\n%v\n", res.Env, res.Backend, time.Now().UTC().Format(time.RFC3339), res.Err)
+	why := "the environment was up; the probes below were made when this was written"
+	if res.Err != nil {
+		why = res.Err.Error()
+	}
+	summary := fmt.Sprintf("environment %s on %s, written %s\n\n%s\n", res.Env, res.Backend, time.Now().UTC().Format(time.RFC3339), why)
 	note(write("error.txt", []byte(summary)))
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -182,7 +182,8 @@ func statusCommand() *urfave.Command {
 		Name:      "status",
 		Usage:     "show an environment's services: state, readiness, endpoints",
 		ArgsUsage: "NAME",
-		Flags:     []urfave.Flag{outputFlag(), fileFlagOnly()},
+		Flags: []urfave.Flag{outputFlag(), fileFlagOnly(),
+			&urfave.StringFlag{Name: "diagnostics", Usage: "also write each service's logs, inspect output and readiness check under this directory, as up --diagnostics does for a failed up (for a test that failed against a running environment)"}},
 		Action: func(c *urfave.Context) error {
 			format, err := outputFormat(c)
 			if err != nil {
@@ -196,6 +197,13 @@ func statusCommand() *urfave.Command {
 			learnSecrets(c.Context, c, b, name, insts)
 			rows := statusRows(c.Context, b, insts)
 			reach := reachOf(b, name)
+			if dir := c.String("diagnostics"); dir != "" {
+				where, err := writeDiagnostics(c.Context, dir, b, &envs.Environment{Name: name}, nil, liveResult(name, b.Name(), insts, rows), redactorOf(c))
+				if err != nil {
+					fmt.Fprintf(c.App.ErrWriter, "warning: diagnostics incomplete: %v\n", err)
+				}
+				fmt.Fprintf(c.App.ErrWriter, "Diagnostics written to %s\n", where)
+			}
 			if format == "json" {
 				doc := map[string]any{"name": name, "backend": b.Name(), "services": rows}
 				if reach != nil {

@@ -51,7 +51,10 @@ func upCommand() *urfave.Command {
 		Name:      "up",
 		Usage:     "create or update the environment and wait until every service is ready",
 		ArgsUsage: "[SERVICE...]",
-		Flags:     upFlags(defaultTTL),
+		Flags: append(upFlags(defaultTTL),
+			// Hidden: envtest's, for an environment of its own beside the file's (NAME-SUFFIX),
+			// as run makes one; a user names an environment with --name.
+			&urfave.StringFlag{Name: "name-suffix", Hidden: true, Usage: "append -SUFFIX to the environment's name"}),
 		Action: func(c *urfave.Context) error {
 			format, err := outputFormat(c)
 			if err != nil {
@@ -62,7 +65,7 @@ func upCommand() *urfave.Command {
 			if format == "json" {
 				to = reportTo{json: c.App.Writer}
 			}
-			_, b, err := bringUp(c, nil, "", c.Args().Slice(), to)
+			_, b, err := bringUp(c, nil, c.String("name-suffix"), c.Args().Slice(), to)
 			if b != nil {
 				b.Close()
 			}

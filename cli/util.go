@@ -18,6 +18,10 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// EndpointVar is the name of the environment variable in which `envctl run` and `envctl env`
+// give the endpoint (host:port) of a service's port: API_HTTP for port "http" of "api".
+func EndpointVar(service, port string) string { return envVarName(service, port) }
+
 // envVarName is the environment variable name of one endpoint: API_HTTP for port "http" of
 // service "api".
 func envVarName(service, port string) string {

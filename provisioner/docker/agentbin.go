@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/docker/docker/api/types/build"
 
@@ -51,6 +52,9 @@ func AgentBinary(arch string) (string, error) {
 		}
 		return p, nil
 	}
+	if notEnvctl.Load() {
+		return "", fmt.Errorf("no static linux/%s envctl binary to run inside the engine's containers: this program embeds envctl but is not envctl; set %s to a static envctl (CGO_ENABLED=0 go build -o envctl github.com/envctl/envctl)", arch, EnvAgentBinary)
+	}
 	exe, err := os.Executable()
 	if err == nil {
 		if r, rerr := filepath.EvalSymlinks(exe); rerr == nil {
@@ -82,6 +86,17 @@ func agentBinaryFor(exe string, exeErr error, arch string) (string, error) {
 		"build one with `CGO_ENABLED=0 GOOS=linux GOARCH=%s go build -o envctl-linux-%s .` and put it beside envctl, or set %s to its path",
 		arch, strings.Join(tried, "; "), arch, arch, EnvAgentBinary)
 }
+
+// notEnvctl is set by ExecutableIsNotEnvctl.
+var notEnvctl atomic.Bool
+
+// ExecutableIsNotEnvctl tells AgentBinary never to take the running executable (or a file
+// beside it) for envctl: a program that embeds envctl's packages — a test binary using envtest —
+// is not envctl, and run as the gate or the probe agent inside a container it would run its
+// tests instead. Without $ENVCTL_AGENT_BINARY such a program then has no agent binary: the gate
+// falls back to creating containers ahead (and says so in --diagnostics), and the probe agent is
+// unavailable, which the direct way of a Linux host does not need.
+func ExecutableIsNotEnvctl() { notEnvctl.Store(true) }
 
 // elfMachines maps Go architectures to ELF machine types.
 var elfMachines = map[string]elf.Machine{
