@@ -27,6 +27,11 @@ const (
 	// attemptTimeout bounds one attempt, so a service that accepts and never answers cannot
 	// eat the whole readiness timeout in one go. ready { attempt_timeout } overrides it.
 	attemptTimeout = 2 * time.Second
+	// ExecAttemptTimeout is the default for an exec check instead: the tools people run in
+	// them take seconds (rabbitmq-diagnostics boots an Erlang VM per call: over 2 s on a
+	// loaded machine, so every attempt was cut off), and it is Compose's default healthcheck
+	// timeout, which checks imported from Compose were written for.
+	ExecAttemptTimeout = 30 * time.Second
 	// DefaultReadyTimeout applies when the file sets no timeout.
 	DefaultReadyTimeout = 60 * time.Second
 	// failureLogLines is how much of a failed service's output an error carries.
@@ -257,6 +262,11 @@ func (p *prober) check(ctx context.Context) (bool, string) {
 		}
 		code, out, err := ex.Exec(actx, p.inst, p.spec.Exec)
 		if err != nil {
+			if actx.Err() != nil && ctx.Err() == nil {
+				// The attempt's own timeout, not the engine: say so, and what to do. The
+				// backend kills the command it cut off (see its Exec).
+				return false, fmt.Sprintf("cut off after %s: raise attempt_timeout", p.spec.PerAttempt())
+			}
 			return false, err.Error()
 		}
 		if code != 0 {

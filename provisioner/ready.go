@@ -49,7 +49,7 @@ type ReadySpec struct {
 	Log      string        `json:"log,omitempty"` // a regular expression matched against each output line
 	Timeout  time.Duration `json:"timeout,omitempty"`
 	Interval time.Duration `json:"interval,omitempty"` // 0: adaptive, fast first then backing off
-	// AttemptTimeout bounds one attempt; 0: the default 2 s. omitempty keeps the label and the
+	// AttemptTimeout bounds one attempt; 0: the default (PerAttempt). omitempty keeps the label and the
 	// config hash of a service without it what they were.
 	AttemptTimeout time.Duration `json:"attempt_timeout,omitempty"`
 
@@ -72,10 +72,18 @@ type Secret string
 func (Secret) String() string   { return "(sensitive)" }
 func (Secret) GoString() string { return "(sensitive)" }
 
-// PerAttempt is how long one attempt may take.
+// PerAttempt is how long one attempt may take: attempt_timeout, else 2 s, or for an exec
+// check 30 s (ExecAttemptTimeout) but no longer than the ready timeout. The default lives
+// here, not in the spec, so labels and config hashes stay what they were.
 func (r ReadySpec) PerAttempt() time.Duration {
 	if r.AttemptTimeout > 0 {
 		return r.AttemptTimeout
+	}
+	if r.Kind == ProbeExec {
+		if r.Timeout > 0 && r.Timeout < ExecAttemptTimeout {
+			return r.Timeout
+		}
+		return ExecAttemptTimeout
 	}
 	return attemptTimeout
 }

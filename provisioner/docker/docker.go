@@ -125,6 +125,9 @@ type Backend struct {
 	notice     func(string)
 	noticeOnce sync.Once
 	selfInfo   selfState
+
+	// execs remembers the exec attempts that were cut off and could not be killed (exec.go).
+	execs execState
 }
 
 var (

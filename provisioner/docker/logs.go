@@ -90,52 +90,6 @@ func (l *lineWriter) flush() {
 	l.partial = nil
 }
 
-// Exec runs argv in inst's running container, without a shell, and returns its exit code and
-// its stdout and stderr combined. err is about the engine (no such container, not running, no
-// such executable is exit code 126 or 127 instead), never about the command's own failure,
-// which is a non-zero exit code. Exec is meant for probes: besides ctx, callTimeout bounds it.
-func (b *Backend) Exec(ctx context.Context, inst provisioner.Instance, argv []string) (int, []byte, error) {
-	ref := ref(inst)
-	if len(argv) == 0 {
-		return 0, nil, fmt.Errorf("exec in container %s: no command", ref)
-	}
-	var created container.ExecCreateResponse
-	err := call(ctx, func(ctx context.Context) (err error) {
-		created, err = b.api.ContainerExecCreate(ctx, ref, container.ExecOptions{
-			Cmd: argv, AttachStdout: true, AttachStderr: true,
-		})
-		return err
-	})
-	if err != nil {
-		return 0, nil, fmt.Errorf("exec %q in container %s: %w", argv[0], ref, err)
-	}
-	var out bytes.Buffer
-	err = call(ctx, func(ctx context.Context) error {
-		// Attach starts the exec and streams it until the command exits.
-		resp, err := b.api.ContainerExecAttach(ctx, created.ID, container.ExecAttachOptions{})
-		if err != nil {
-			return err
-		}
-		defer resp.Close()
-		// The hijacked connection does not watch ctx; close it when ctx ends so the copy returns.
-		stop := context.AfterFunc(ctx, resp.Close)
-		defer stop()
-		_, err = stdcopy.StdCopy(&out, &out, resp.Reader)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return err
-	})
-	if err != nil {
-		return 0, out.Bytes(), fmt.Errorf("exec %q in container %s: %w", argv[0], ref, err)
-	}
-	ins, err := b.execResult(ctx, created.ID)
-	if err != nil {
-		return 0, out.Bytes(), fmt.Errorf("exec %q in container %s: %w", argv[0], ref, err)
-	}
-	return ins.ExitCode, out.Bytes(), nil
-}
-
 // execResult inspects the finished exec id. The engine closes the output stream a moment
 // before it records the exit code, so an inspect right after the stream ended can still say
 // "running"; it is asked again, briefly, until it does not.
