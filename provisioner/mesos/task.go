@@ -245,6 +245,9 @@ func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
 		return 0, false
 	}
 	perAttempt := attemptTimeout(timeout)
+	if r.Kind == provisioner.ProbeExec {
+		perAttempt = r.PerAttempt() // Compose's 30 s for the tools run in exec checks
+	}
 	if r.AttemptTimeout > 0 {
 		perAttempt = r.AttemptTimeout
 	}
