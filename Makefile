@@ -48,10 +48,11 @@ bench: build examples ## run the benchmarks (not part of test)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 3x ./envs/
 	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md -mesos bench/mesos-bench.txt $(BENCHFLAGS)
 
-fuzz: ## fuzz the loader and the graph for FUZZTIME each (default 30s)
+fuzz: ## fuzz the loader, the graph and the protocol probes' parsers for FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./envs/
 	$(GO) test -run '^$$' -fuzz '^FuzzSort$$' -fuzztime $(FUZZTIME) ./graph/
 	$(GO) test -run '^$$' -fuzz '^FuzzWalk$$' -fuzztime $(FUZZTIME) ./graph/
+	$(GO) test -run '^$$' -fuzz '^FuzzParsers$$' -fuzztime $(FUZZTIME) ./provisioner/protocol/
 
 docs: ## write the man page and the bash, zsh and fish completion scripts under docs/
 	$(GO) run ./internal/gendocs docs

@@ -251,6 +251,13 @@ type SecretReader interface {
 	Secrets(ctx context.Context, inst Instance) ([]string, error)
 }
 
+// EnvReader reads back one environment variable of an instance: a protocol probe's password
+// (ReadyPasswordEnv), which status needs and which no label may hold. The value never leaves
+// envctl's process (and the probe agent's stdin).
+type EnvReader interface {
+	EnvValue(ctx context.Context, inst Instance, key string) (string, error)
+}
+
 // VolumeManager is a backend with named volumes scoped to an environment (Docker: <env>-<name>).
 // Volumes outlive their instances: a recreated service finds its data again. Down removes
 // them unless asked to keep them; a rollback removes only the ones its own run created.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/envctl/envctl/provisioner/protocol"
 )
 
 // The adaptive probe schedule. The first attempt comes at once, the next ones every 20 ms for
@@ -254,7 +256,7 @@ func (p *prober) check(ctx context.Context) (bool, string) {
 	case ProbeTCP:
 		return p.dial(actx, p.spec.Port)
 	case ProbePostgres, ProbeMySQL, ProbeRedis, ProbeAMQP, ProbeMemcached, ProbeGRPC, ProbeKafka, ProbeMongoDB:
-		return p.dial(actx, p.spec.Port) // the protocol itself follows
+		return p.protocol(ctx, actx)
 	case ProbeExec:
 		ex, ok := p.b.(Execer)
 		if !ok {
@@ -307,6 +309,51 @@ func (p *prober) dial(ctx context.Context, port string) (bool, string) {
 		return false, fmt.Sprintf("port %s: %s", port, err)
 	}
 	return true, fmt.Sprintf("port %s accepts connections", port)
+}
+
+// protocol runs the ReadySpec's protocol check (provisioner/protocol) at the probe port. The
+// detail starts with the kind, so that a list of attempts and status say which check spoke.
+func (p *prober) protocol(ctx, actx context.Context) (bool, string) {
+	kind := p.spec.Kind
+	addr, ok := p.inst.ProbeAddrs[p.spec.Port]
+	if !ok {
+		return false, fmt.Sprintf("no address for port %q", p.spec.Port)
+	}
+	params := protocol.Params{Kind: kind, User: p.spec.User, Database: p.spec.Database, Service: p.spec.GRPCService}
+	if p.spec.PasswordEnv != "" {
+		pw, err := p.password(ctx)
+		if err != nil {
+			return false, kind + ": the password could not be read back: " + err.Error()
+		}
+		params.Password = pw
+	}
+	pn, err := p.net(actx)
+	if err != nil {
+		return false, err.Error()
+	}
+	ok, detail, err := pn.Protocol(actx, addr, params)
+	if err != nil {
+		return false, fmt.Sprintf("%s: port %s: %s", kind, p.spec.Port, err)
+	}
+	return ok, kind + ": " + detail
+}
+
+// password is the redis probe's password: the ReadySpec's during up; for status, which has
+// only the labels, read back from the instance's environment (ReadyPasswordEnv), once.
+func (p *prober) password(ctx context.Context) (string, error) {
+	if p.spec.Password != "" {
+		return string(p.spec.Password), nil
+	}
+	er, ok := p.b.(EnvReader)
+	if !ok {
+		return "", fmt.Errorf("the %s backend cannot read it from the instance", p.b.Name())
+	}
+	v, err := er.EnvValue(ctx, p.inst, p.spec.PasswordEnv)
+	if err != nil {
+		return "", err
+	}
+	p.spec.Password = Secret(v)
+	return v, nil
 }
 
 // net is how this attempt reaches the instance: the backend's choice, or envctl's own

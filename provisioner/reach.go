@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/envctl/envctl/provisioner/protocol"
 )
 
 // Ways envctl reaches the services of an environment (Reach.Way).
@@ -37,6 +39,9 @@ type Reach struct {
 type ProbeNet interface {
 	DialTCP(ctx context.Context, addr string) error
 	GetHTTP(ctx context.Context, url string) (status int, err error)
+	// Protocol connects to addr and runs a protocol check (protocol.Check): ok and what the
+	// server answered. err is set only when no connection was made, as DialTCP's.
+	Protocol(ctx context.Context, addr string, p protocol.Params) (ok bool, detail string, err error)
 }
 
 // Reacher is a backend that chooses how probes reach an environment's instances. ProbeNet is
@@ -74,6 +79,14 @@ func (d directNet) GetHTTP(ctx context.Context, url string) (int, error) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+func (d directNet) Protocol(ctx context.Context, addr string, p protocol.Params) (bool, string, error) {
+	ok, detail, err := protocol.Probe(ctx, addr, p)
+	if err != nil {
+		return false, "", shortErr(err)
+	}
+	return ok, detail, nil
 }
 
 // netErr is an error whose text is already short.

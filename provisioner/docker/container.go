@@ -125,6 +125,27 @@ func (b *Backend) Secrets(ctx context.Context, inst provisioner.Instance) ([]str
 	return out, nil
 }
 
+// EnvValue returns the value of inst's environment variable key (see provisioner.EnvReader).
+func (b *Backend) EnvValue(ctx context.Context, inst provisioner.Instance, key string) (string, error) {
+	ref := ref(inst)
+	var c container.InspectResponse
+	err := call(ctx, func(ctx context.Context) (err error) {
+		c, err = b.api.ContainerInspect(ctx, ref)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("inspect container %s: %w", ref, err)
+	}
+	if c.Config != nil {
+		for _, kv := range c.Config.Env {
+			if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+				return v, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("container %s has no %s", ref, key)
+}
+
 // ref is how the engine is asked about inst: its ID, or else its name.
 func ref(inst provisioner.Instance) string {
 	if inst.ID != "" {

@@ -139,6 +139,7 @@ var (
 	_ provisioner.Describer           = (*Backend)(nil)
 	_ provisioner.EnvironmentPreparer = (*Backend)(nil)
 	_ provisioner.SecretReader        = (*Backend)(nil)
+	_ provisioner.EnvReader           = (*Backend)(nil)
 	_ provisioner.VolumeManager       = (*Backend)(nil)
 	_ provisioner.EnvironmentManager  = (*Backend)(nil)
 	_ provisioner.Reacher             = (*Backend)(nil)

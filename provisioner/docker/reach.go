@@ -22,6 +22,7 @@ import (
 
 	"github.com/envctl/envctl/provisioner"
 	"github.com/envctl/envctl/provisioner/probeagent"
+	"github.com/envctl/envctl/provisioner/protocol"
 )
 
 // ReachAuto lets the backend choose the way (the default of --reach).
@@ -347,6 +348,14 @@ func (t *tentativeNet) GetHTTP(ctx context.Context, url string) (int, error) {
 		return pn.GetHTTP(ctx, url)
 	}
 	return status, t.explain(err)
+}
+
+func (t *tentativeNet) Protocol(ctx context.Context, addr string, p protocol.Params) (bool, string, error) {
+	ok, detail, err := provisioner.Direct.Protocol(ctx, addr, p)
+	if pn := t.after(ctx, addr, err); pn != nil {
+		return pn.Protocol(ctx, addr, p)
+	}
+	return ok, detail, t.explain(err)
 }
 
 // after learns from one direct attempt. A connection proves the route; a refusal that has

@@ -11,12 +11,15 @@ import (
 	"time"
 
 	"github.com/envctl/envctl/provisioner"
+	"github.com/envctl/envctl/provisioner/protocol"
 )
 
 // Operations of a request.
 const (
 	OpTCP  = "tcp"
 	OpHTTP = "http"
+	// OpProtocol runs a protocol check (provisioner/protocol) at addr.
+	OpProtocol = "protocol"
 )
 
 // maxTimeout bounds one probe the agent makes whatever the request says, so that a request
@@ -29,6 +32,9 @@ type request struct {
 	Addr      string `json:"addr,omitempty"`
 	URL       string `json:"url,omitempty"`
 	TimeoutMS int64  `json:"timeout_ms"`
+	// Protocol is the check of OpProtocol. Its redis password crosses only the agent's
+	// stdin, a stream of the engine's attach API: never a label, an argument or an env var.
+	Protocol *protocol.Params `json:"protocol,omitempty"`
 }
 
 type response struct {
@@ -36,6 +42,9 @@ type response struct {
 	Hello  string `json:"hello,omitempty"`
 	Status int    `json:"status,omitempty"`
 	Err    string `json:"err,omitempty"`
+	// OK and Detail are a protocol check's outcome (Err: no connection was made).
+	OK     bool   `json:"ok,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Serve is the agent: it answers the requests read from r on w, making each probe with pn,
@@ -82,6 +91,12 @@ func handle(req request, pn provisioner.ProbeNet) response {
 		err = pn.DialTCP(ctx, req.Addr)
 	case OpHTTP:
 		resp.Status, err = pn.GetHTTP(ctx, req.URL)
+	case OpProtocol:
+		if req.Protocol == nil {
+			err = errors.New("a protocol request without its check")
+			break
+		}
+		resp.OK, resp.Detail, err = pn.Protocol(ctx, req.Addr, *req.Protocol)
 	default:
 		err = fmt.Errorf("unknown op %q", req.Op)
 	}
@@ -244,6 +259,18 @@ func (c *Client) GetHTTP(ctx context.Context, url string) (int, error) {
 		return 0, errors.New(resp.Err)
 	}
 	return resp.Status, nil
+}
+
+// Protocol has the agent connect to addr and run p's check.
+func (c *Client) Protocol(ctx context.Context, addr string, p protocol.Params) (bool, string, error) {
+	resp, err := c.do(ctx, request{Op: OpProtocol, Addr: addr, Protocol: &p})
+	if err != nil {
+		return false, "", err
+	}
+	if resp.Err != "" {
+		return false, "", errors.New(resp.Err)
+	}
+	return resp.OK, resp.Detail, nil
 }
 
 var _ provisioner.ProbeNet = (*Client)(nil)

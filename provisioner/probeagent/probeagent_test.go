@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/envctl/envctl/provisioner"
+	"github.com/envctl/envctl/provisioner/protocol"
 )
 
 // pair runs an agent over pipes and returns a client of it and a func that ends its stdin.
@@ -84,7 +85,43 @@ func TestAgentProbes(t *testing.T) {
 		t.Errorf("GET of a silent server took %v", d)
 	}
 
+	// A protocol check runs in the agent, with its params (the password) carried over the
+	// stream: a memcached-like server that answers version.
+	mc, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	go func() {
+		for {
+			conn, err := mc.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 9)
+			io.ReadFull(conn, buf)
+			if string(buf) == "version\r\n" {
+				conn.Write([]byte("VERSION 1.6.18\r\n"))
+			}
+			conn.Close()
+		}
+	}()
+	if ok, detail, err := c.Protocol(ctx, mc.Addr().String(), protocol.Params{Kind: protocol.Memcached}); err != nil || !ok || detail != "VERSION 1.6.18" {
+		t.Errorf("memcached through the agent: %v %q %v", ok, detail, err)
+	}
+	short2, cancelShort2 := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancelShort2()
+	if ok, detail, err := c.Protocol(short2, hang.Addr().String(), protocol.Params{Kind: protocol.Redis, Password: "pw"}); (err == nil && ok) || (err == nil && !strings.Contains(detail, "timed out")) {
+		t.Errorf("redis at a silent server through the agent: %v %q %v, want not ready, timed out", ok, detail, err)
+	}
+	if _, _, err := c.Protocol(ctx, closed, protocol.Params{Kind: protocol.Postgres}); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("postgres at a closed port through the agent: %v, want connection refused", err)
+	}
+
 	stop()
+	if _, _, err := c.Protocol(ctx, addr, protocol.Params{Kind: protocol.Redis}); !errors.Is(err, ErrStopped) {
+		t.Errorf("protocol after the agent stopped: %v, want ErrStopped", err)
+	}
 	if err := c.DialTCP(ctx, addr); !errors.Is(err, ErrStopped) {
 		t.Errorf("after the agent stopped: %v, want ErrStopped", err)
 	}
