@@ -19,8 +19,13 @@ import (
 
 	"github.com/envctl/envctl/cli"
 	"github.com/envctl/envctl/envtest"
+	"github.com/envctl/envctl/internal/mesoscluster"
 	"github.com/envctl/envctl/internal/testimage"
+	"github.com/envctl/envctl/provisioner/mesos/mesostest"
 )
+
+// TestMain stops the real Mesos cluster that TestMesos started, if it started one.
+func TestMain(m *testing.M) { os.Exit(mesoscluster.Main(m)) }
 
 // The tests start this test binary again as the "other test processes" (TestChild, in the
 // mode ENVTEST_CHILD names): processes that share, fail or are killed while they hold the
@@ -384,4 +389,55 @@ func TestKilled(t *testing.T) {
 	if left := f.containers(t); len(left) > 0 {
 		t.Errorf("after gc: %v left, want nothing", left)
 	}
+}
+
+// TestMesos: the same on Mesos, chosen as envctl chooses it — by $ENVCTL_BACKEND and
+// $ENVCTL_MESOS_MASTER on the Mesos double, by Options.Backend and Options.MesosMaster on a
+// real master (mesoscluster: $ENVCTL_TEST_MESOS_MASTER, or one from ../shared/mesos).
+func TestMesos(t *testing.T) {
+	check := func(t *testing.T, f fixture, opts *envtest.Options) {
+		var name string
+		var master string
+		t.Run("user", func(t *testing.T) {
+			env := envtest.Start(t, f.file, opts)
+			name = env.Name()
+			resp, err := http.Get(env.URL("api", "http", "/"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(body) != "api" {
+				t.Errorf("GET api on Mesos: %q", body)
+			}
+		})
+		master = opts.MesosMaster
+		if master == "" {
+			master = os.Getenv("ENVCTL_MESOS_MASTER")
+		}
+		var stdout, stderr bytes.Buffer
+		code := cli.Main([]string{"envctl", "status", name, "--backend", "mesos", "--mesos-master", master}, strings.NewReader(""), &stdout, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), "no environment") {
+			t.Errorf("after the test, envctl status %s on Mesos: exit %d, want no environment\n%s%s", name, code, stdout.String(), stderr.String())
+		}
+	}
+	t.Run("double", func(t *testing.T) {
+		f := newFixture(t)
+		m := mesostest.New(mesostest.Options{Agents: 1, Ports: mesostest.DoubleTestPorts})
+		url, err := m.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		t.Setenv("ENVCTL_BACKEND", "mesos")
+		t.Setenv("ENVCTL_MESOS_MASTER", url)
+		check(t, f, f.opts(0))
+	})
+	t.Run("real", func(t *testing.T) {
+		url := mesoscluster.Master(t)
+		f := newFixture(t)
+		opts := f.opts(0)
+		opts.Backend, opts.MesosMaster = "mesos", url
+		check(t, f, opts)
+	})
 }
