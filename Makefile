@@ -6,8 +6,10 @@ LDFLAGS   := -s -w -X github.com/envctl/envctl/provisioner.Version=$(VERSION)
 SHOP      := api migrate store web worker
 FUZZTIME  ?= 30s
 MESOS_AGENTS ?= 2
+# Agents of the multi-host cluster (network namespaces of their own, and a registry; needs root).
+MULTIHOST_AGENTS ?= 3
 
-.PHONY: help build test test-faults bench fuzz lint examples demo demo-down docs clean
+.PHONY: help build test test-faults bench fuzz lint examples demo demo-down docs clean mesos-cluster mesos-cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,7 +30,7 @@ test: examples ## run every test: unit, CLI scripts, fuzz seeds, the real Docker
 	@# One real Mesos cluster for the whole run when ../shared/mesos is beside the checkout
 	@# (ENVCTL_TEST_MESOS_MASTER names it to every package), stopped afterwards even when
 	@# tests fail; without it the real-Mesos tests skip, saying how to run them.
-	$(GO) run ./internal/mesoscluster/cmd/with-mesos -agents $(MESOS_AGENTS) -- $(GO) test -count=1 -timeout 25m ./...
+	$(GO) run ./internal/mesoscluster/cmd/with-mesos -agents $(MESOS_AGENTS) -multihost $(MULTIHOST_AGENTS) -- $(GO) test -count=1 -timeout 25m ./...
 	$(GO) run ./internal/leakcheck -baseline .leakcheck-before
 
 test-faults: ## the fault suite (faults/): the real envctl against the real engine under faults, signals, 20 concurrent ups, expiry; then the leak check
@@ -69,6 +71,12 @@ demo: build examples ## bring up the shop example and ask its front for the whol
 
 demo-down: build ## remove the shop example
 	./$(BIN) down shop
+
+mesos-cluster: ## start a multi-host Mesos to try envctl on (root; ../shared/mesos): agents in network namespaces, a registry; prints the exports
+	@$(GO) run ./internal/mesoscluster/cmd/mesos-cluster up -agents $(MULTIHOST_AGENTS)
+
+mesos-cluster-down: ## stop it, and sweep what any killed run left (namespaces, bridge, iptables rules, processes, containers)
+	@$(GO) run ./internal/mesoscluster/cmd/mesos-cluster down
 
 clean: ## remove build outputs
 	rm -rf bin $(addprefix examples/shop/,$(addsuffix /app,$(SHOP))) examples/minimal/hello/app examples/stack/kv/app

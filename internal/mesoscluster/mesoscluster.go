@@ -70,10 +70,12 @@ func Available() bool {
 // Main runs the package's tests and then stops the cluster Master started, if any.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if err := Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "mesoscluster: %v\n", err)
-		if code == 0 {
-			code = 1
+	for _, stop := range []func() error{Stop, stopMultiHost} {
+		if err := stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "mesoscluster: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
 	return code

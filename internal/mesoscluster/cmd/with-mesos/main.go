@@ -5,7 +5,12 @@
 // starting their own on the same agent port ranges. Without shared/mesos, or with
 // ENVCTL_TEST_MESOS_MASTER already set, it just runs the command.
 //
-//	go run ./internal/mesoscluster/cmd/with-mesos [-agents N] -- go test ./...
+// With -multihost N it also starts one multi-host cluster (agents in network namespaces of
+// their own, and a registry; mesoscluster.StartMultiHost, needs root) for the whole run and
+// exports ENVCTL_TEST_MESOS_MULTIHOST, so that the packages testing on it share one instead
+// of each starting its own.
+//
+//	go run ./internal/mesoscluster/cmd/with-mesos [-agents N] [-multihost N] -- go test ./...
 package main
 
 import (
@@ -22,8 +27,9 @@ import (
 
 func main() { os.Exit(run()) }
 
-func run() int {
+func run() (code int) {
 	agents := flag.Int("agents", 2, "agents in the cluster (each offers all of the host's cores)")
+	multihost := flag.Int("multihost", 0, "agents of a multi-host cluster to start too (0: none)")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) == 0 {
@@ -31,6 +37,29 @@ func run() int {
 		return 2
 	}
 	scripts := mesoscluster.Find()
+	if *multihost > 0 && scripts != "" && os.Getenv(mesoscluster.EnvMultiHost) == "" {
+		if os.Geteuid() != 0 {
+			fmt.Fprintln(os.Stderr, "with-mesos: not root: no multi-host cluster; its tests will be skipped")
+		} else {
+			c, err := mesoscluster.StartMultiHost(scripts, mesoscluster.MultiHostOptions{Agents: *multihost, DieWithParent: true})
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "with-mesos: start the multi-host Mesos: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(os.Stderr, "with-mesos: multi-host Mesos at %s (%d agents in namespaces, registry %s)\n", c.Master, len(c.Agents), c.Registry)
+			os.Setenv(mesoscluster.EnvMultiHost, c.StateFile())
+			defer func() {
+				if err := c.Stop(); err != nil {
+					fmt.Fprintf(os.Stderr, "with-mesos: %v\n", err)
+					if code == 0 {
+						code = 1
+					}
+				} else {
+					fmt.Fprintln(os.Stderr, "with-mesos: stopped the multi-host Mesos; nothing of it is left")
+				}
+			}()
+		}
+	}
 	if os.Getenv(mesoscluster.EnvMaster) != "" || scripts == "" {
 		if scripts == "" {
 			fmt.Fprintln(os.Stderr, "with-mesos: no shared/mesos beside the checkout; the real-Mesos tests will be skipped")
@@ -44,7 +73,7 @@ func run() int {
 	}
 	fmt.Fprintf(os.Stderr, "with-mesos: real Mesos at %s (%d agents, MESOS_DIR=%s)\n", url, *agents, dir)
 	os.Setenv(mesoscluster.EnvMaster, url)
-	code := command(args)
+	code = command(args)
 	if err := mesoscluster.StopCluster(scripts, dir); err != nil {
 		fmt.Fprintf(os.Stderr, "with-mesos: %v\n", err)
 		if code == 0 {
