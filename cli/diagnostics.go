@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,27 @@ import (
 	"github.com/envctl/envctl/envs"
 	"github.com/envctl/envctl/provisioner"
 )
+
+// writeProbes writes a probe history, one attempt a line, each line starting with prefix.
+func writeProbes(w io.Writer, prefix string, probes []provisioner.ProbeResult) {
+	for _, p := range probes {
+		status := "fail"
+		if p.OK {
+			status = "ok"
+		}
+		fmt.Fprintf(w, "%s%s #%d %s: %s\n", prefix, p.At.UTC().Format("15:04:05.000"), p.Attempt, status, p.Detail)
+	}
+}
+
+// writeProbeHistory writes every service's probe history of an up to path (up's hidden
+// --probe-history: envtest keeps it for the diagnostics of a test that fails later).
+func writeProbeHistory(path string, res *provisioner.Result) error {
+	var b strings.Builder
+	for _, s := range res.Services {
+		writeProbes(&b, fmt.Sprintf("%-14s ", s.Service), s.Probes)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
 
 // liveResult describes a running environment as a Result for writeDiagnostics: each instance
 // with its readiness checked now (status's rows) as its probe history.
@@ -72,13 +94,7 @@ func writeDiagnostics(ctx context.Context, dir string, b provisioner.Backend, en
 	for _, s := range res.Services {
 		base := filepath.Join("services", s.Service)
 		var probes strings.Builder
-		for _, p := range s.Probes {
-			status := "fail"
-			if p.OK {
-				status = "ok"
-			}
-			fmt.Fprintf(&probes, "%s #%d %s: %s\n", p.At.UTC().Format("15:04:05.000"), p.Attempt, status, p.Detail)
-		}
+		writeProbes(&probes, "", s.Probes)
 		state := fmt.Sprintf("phase: %s\naction: %s (%s)\n", s.Phase, s.Action, s.Cause)
 		if s.StartPath != "" {
 			state += "start: " + s.StartPath + "\n"

@@ -54,7 +54,10 @@ func upCommand() *urfave.Command {
 		Flags: append(upFlags(defaultTTL),
 			// Hidden: envtest's, for an environment of its own beside the file's (NAME-SUFFIX),
 			// as run makes one; a user names an environment with --name.
-			&urfave.StringFlag{Name: "name-suffix", Hidden: true, Usage: "append -SUFFIX to the environment's name"}),
+			&urfave.StringFlag{Name: "name-suffix", Hidden: true, Usage: "append -SUFFIX to the environment's name"},
+			// Hidden, envtest's too: the probe history of a successful up, which the JSON
+			// document does not carry, for the diagnostics of a test that fails later.
+			&urfave.StringFlag{Name: "probe-history", Hidden: true, Usage: "write every service's probe history to this file"}),
 		Action: func(c *urfave.Context) error {
 			format, err := outputFormat(c)
 			if err != nil {
@@ -251,6 +254,11 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 	}
 	res := provisioner.Apply(work, b, target, plan, opts)
 	in.sayThrough(nil)
+	if p := c.String("probe-history"); p != "" {
+		if err := writeProbeHistory(p, res); err != nil {
+			fmt.Fprintf(stderr, "warning: --probe-history: %v\n", err)
+		}
+	}
 	// No summary line: the report (stdout) or the failure (below) says it in full.
 	progress.close("")
 	if res.Err != nil && errors.Is(res.Err, provisioner.ErrInterrupted) && timedOut() {

@@ -33,7 +33,7 @@
 // envctl's progress and report are kept out of the test output unless the environment fails,
 // or `go test -v` asks for them. When a test fails (t.Failed() at its cleanup, or a non-zero
 // m.Run under TestMain), the diagnostics — each service's logs, the engine's inspect output,
-// its readiness checked then, and the up's report — are written (see Options.DiagnosticsDir)
+// its readiness checked then, and the up's report and probe history — are written (see Options.DiagnosticsDir)
 // and the directory is named in the test's log.
 //
 // # Backends

@@ -193,7 +193,7 @@ func (e *Env) URL(service, port, path string) string {
 }
 
 // Diagnose writes the environment's diagnostics now — each service's logs, the engine's
-// inspect output, its readiness checked now, and the up's report — into a new directory
+// inspect output, its readiness checked now, and the up's report and probe history — into a new directory
 // under Options.DiagnosticsDir named after label, and returns its path. Start and Run call it
 // when tests failed; call it yourself for a failure the testing package does not see.
 func (e *Env) Diagnose(label string) (string, error) {
@@ -218,6 +218,10 @@ func (e *Env) Diagnose(label string) (string, error) {
 	where := filepath.Join(dir, e.name)
 	if len(e.upDoc) > 0 {
 		_ = os.WriteFile(filepath.Join(where, "up.json"), e.upDoc, 0o644)
+	}
+	if probes, err := os.ReadFile(e.meet.probesPath()); err == nil && !e.attached {
+		// The probes of the up that brought it up, in whichever process that was.
+		_ = os.WriteFile(filepath.Join(where, "up-probes.txt"), probes, 0o644)
 	}
 	if code != 0 {
 		return where, fmt.Errorf("envctl status --diagnostics exited %d:\n%s", code, out)
@@ -277,7 +281,7 @@ func (e *Env) acquire() error {
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	args := []string{"up", "--name-suffix", "t" + key[:6], "--ttl", ttl.String(), "-o", "json"}
+	args := []string{"up", "--name-suffix", "t" + key[:6], "--ttl", ttl.String(), "-o", "json", "--probe-history", e.meet.probesPath()}
 	for _, f := range files {
 		args = append(args, "-f", f)
 	}

@@ -291,6 +291,7 @@ func TestDiagnosticsOnFailure(t *testing.T) {
 		"services/api/probes.txt":   "ok",
 		"services/api/inspect.json": `"` + m[1] + `"`,
 		"up.json":                   `"ok": true`,
+		"up-probes.txt":             "api ",
 	} {
 		data, err := os.ReadFile(filepath.Join(where, file))
 		if err != nil || !strings.Contains(string(data), want) {

@@ -111,7 +111,13 @@ func (m meeting) writeState(doc []byte) error {
 	return os.Rename(tmp, m.statePath())
 }
 
-func (m meeting) clearState() { os.Remove(m.statePath()) }
+// probesPath holds the probe history of the up that brought the environment up.
+func (m meeting) probesPath() string { return filepath.Join(m.dir, "probes.txt") }
+
+func (m meeting) clearState() {
+	os.Remove(m.statePath())
+	os.Remove(m.probesPath())
+}
 
 // safeName makes a test's name usable as one path element.
 func safeName(s string) string {
