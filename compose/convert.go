@@ -276,6 +276,12 @@ type dep struct {
 
 type health struct {
 	exec     []tmpl
+	// What the check was written as, for mapping it to a probe (probes.go): its words before
+	// interpolation (one word, the script, for CMD-SHELL and the string form), and where.
+	words []string
+	shell bool
+	node  *yaml.Node
+	probe *probe // set by mapProbes when the command is one envctl checks itself
 	interval time.Duration // 0: not set
 	timeout  time.Duration
 	attempt  time.Duration // healthcheck.timeout, ready's attempt_timeout; 0: not set
@@ -1052,8 +1058,10 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 				return nil, err
 			}
 			var argv []string
+			h.node = p.v
 			if isString {
 				argv = []string{"/bin/sh", "-c", items[0].Value}
+				h.words, h.shell = []string{items[0].Value}, true
 			} else {
 				if len(items) == 0 {
 					return nil, c.errAt(p.v, "service %s: healthcheck.test is empty", svc)
@@ -1065,6 +1073,7 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 					for _, it := range items[1:] {
 						argv = append(argv, it.Value)
 					}
+					h.words = argv
 					if len(argv) == 0 {
 						return nil, c.errAt(p.v, "service %s: healthcheck.test CMD names no command", svc)
 					}
@@ -1074,6 +1083,7 @@ func (c *converter) healthcheck(svc string, key, n *yaml.Node) (*health, error) 
 						words = append(words, it.Value)
 					}
 					argv = []string{"/bin/sh", "-c", strings.Join(words, " ")}
+					h.words, h.shell = []string{strings.Join(words, " ")}, true
 				default:
 					return nil, c.errAt(items[0], "service %s: healthcheck.test starts with %q; want CMD, CMD-SHELL or NONE", svc, items[0].Value)
 				}

@@ -303,11 +303,18 @@ type tableRow struct {
 	name     string
 	services int
 	kinds    map[string]int
+	checks   map[string]int // healthchecks by what they became: a probe kind, or exec
 }
 
 func row(cc corpusCase, res *compose.Result) tableRow {
-	r := tableRow{name: cc.name, kinds: map[string]int{}}
+	r := tableRow{name: cc.name, kinds: map[string]int{}, checks: map[string]int{}}
 	r.services = bytes.Count(res.HCL, []byte("\nservice \""))
+	for _, n := range res.Notes {
+		if _, rest, ok := strings.Cut(n.Text, "is checked by envctl's "); ok && strings.HasPrefix(n.Text, "healthcheck ") {
+			r.checks[strings.Fields(rest)[0]]++
+		}
+	}
+	r.checks["exec"] = bytes.Count(res.HCL, []byte("\n    exec "))
 	for _, w := range res.Warnings() {
 		r.kinds[warningKind(w.Text)]++
 	}
@@ -357,8 +364,12 @@ func corpusTable(rows []tableRow) []byte {
 	b.WriteString("root filesystem refuses the project files envctl copies in; and keys envctl has no\n")
 	b.WriteString("equivalent for (restart, container_name that cannot be an alias, tty, logging, pid, ...),\n")
 	b.WriteString("each with its reason. healthcheck.timeout is not one: it becomes ready's attempt_timeout.\n\n")
-	b.WriteString("| file | services | warnings by kind |\n|---|---:|---|\n")
+	b.WriteString("Healthchecks: the common server checks (pg_isready, mysqladmin ping, redis-cli ping,\n")
+	b.WriteString("rabbitmq-diagnostics, curl -f / wget of a local URL, mongosh ping, ...) become envctl's probes,\n")
+	b.WriteString("checked from outside the container; the rest stay exec checks with Compose's limits.\n\n")
+	b.WriteString("| file | services | healthchecks | warnings by kind |\n|---|---:|---|---|\n")
 	total := map[string]int{}
+	totalChecks := map[string]int{}
 	services := 0
 	for _, r := range rows {
 		var kinds []string
@@ -371,11 +382,26 @@ func corpusTable(rows []tableRow) []byte {
 		if w == "" {
 			w = "none"
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s |\n", r.name, r.services, w)
+		var checks []string
+		for _, k := range sortedKeys(r.checks) {
+			if r.checks[k] > 0 {
+				checks = append(checks, fmt.Sprintf("%s %d", k, r.checks[k]))
+				totalChecks[k] += r.checks[k]
+			}
+		}
+		c := strings.Join(checks, ", ")
+		if c == "" {
+			c = "none"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", r.name, r.services, c, w)
 	}
 	fmt.Fprintf(&b, "\n%d files, %d services. Warnings by kind over the corpus:\n\n| kind | warnings |\n|---|---:|\n", len(rows), services)
 	for _, k := range sortedKeys(total) {
 		fmt.Fprintf(&b, "| %s | %d |\n", k, total[k])
+	}
+	b.WriteString("\nHealthchecks over the corpus, by what they became:\n\n| readiness | healthchecks |\n|---|---:|\n")
+	for _, k := range sortedKeys(totalChecks) {
+		fmt.Fprintf(&b, "| %s | %d |\n", k, totalChecks[k])
 	}
 	return b.Bytes()
 }

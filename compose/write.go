@@ -60,6 +60,7 @@ func (c *converter) write() ([]byte, error) {
 		}
 	}
 
+	c.mapProbes()
 	for _, s := range c.services {
 		body.AppendNewline()
 		if err := c.writeService(body, s); err != nil {
@@ -288,7 +289,11 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 			secb.SetAttributeValue("mode", cty.StringVal(sec.mode))
 		}
 	}
-	if s.health != nil {
+	if s.health != nil && s.health.probe != nil {
+		if err := c.writeProbe(sb, s.health); err != nil {
+			return err
+		}
+	} else if s.health != nil {
 		rb := sb.AppendNewBlock("ready", nil).Body()
 		toks, err := c.listTokens(s.health.exec)
 		if err != nil {
@@ -299,6 +304,7 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 			rb.SetAttributeValue("interval", cty.StringVal(formatDuration(s.health.interval)))
 		}
 		rb.SetAttributeValue("timeout", cty.StringVal(formatDuration(s.health.timeout)))
+		// Without healthcheck.timeout, envctl's default for an exec check is Compose's 30 s.
 		if s.health.attempt > 0 {
 			rb.SetAttributeValue("attempt_timeout", cty.StringVal(formatDuration(s.health.attempt)))
 		}
@@ -312,6 +318,52 @@ func (c *converter) writeService(body *hclwrite.Body, s *service) error {
 			rb.SetAttributeRaw("memory", hclwrite.TokensForValue(sizeValue(s.memory)))
 		}
 	}
+	return nil
+}
+
+// writeProbe writes the ready block of a healthcheck that a probe checks. The probe is cheap,
+// so envctl's own fast-then-backing-off schedule replaces the check's interval, and its
+// attempts keep the probes' 2 s: healthcheck.timeout was the command's limit. The timeout is
+// what Compose waited before calling the service unhealthy, as for exec checks.
+func (c *converter) writeProbe(sb *hclwrite.Body, h *health) error {
+	pr := h.probe
+	rb := sb.AppendNewBlock("ready", nil).Body()
+	if pr.kind == "tcp" {
+		rb.SetAttributeValue("tcp", cty.StringVal(pr.portName))
+	} else {
+		pb := rb.AppendNewBlock(pr.kind, nil).Body()
+		pb.SetAttributeValue("port", cty.StringVal(pr.portName))
+		set := func(name string, t tmpl) error {
+			if len(t) == 0 {
+				return nil
+			}
+			return setExpr(pb, name, c.hcl(t))
+		}
+		switch pr.kind {
+		case "postgres":
+			if err := set("user", pr.user); err != nil {
+				return err
+			}
+			if err := set("database", pr.database); err != nil {
+				return err
+			}
+		case "redis":
+			if err := set("password", pr.password); err != nil {
+				return err
+			}
+		case "grpc":
+			if pr.hasSvc {
+				if len(pr.service) == 0 {
+					pb.SetAttributeValue("service", cty.StringVal(""))
+				} else if err := set("service", pr.service); err != nil {
+					return err
+				}
+			}
+		case "http":
+			pb.SetAttributeValue("path", cty.StringVal(pr.path))
+		}
+	}
+	rb.SetAttributeValue("timeout", cty.StringVal(formatDuration(h.timeout)))
 	return nil
 }
 

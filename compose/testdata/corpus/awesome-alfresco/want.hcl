@@ -5,6 +5,7 @@ environment {
 }
 
 service "postgres" {
+  # envctl: healthcheck "pg_isready" is checked by envctl's postgres probe, from outside the container (the same question; no process per attempt in it)
   image   = "postgres:15.7"
   command = ["postgres", "-c", "max_connections=300", "-c", "log_min_messages=LOG"]
   env = {
@@ -13,16 +14,19 @@ service "postgres" {
     POSTGRES_PASSWORD = "alfresco"
     POSTGRES_USER     = "alfresco"
   }
+  ports = {
+    pg = 5432
+  }
   mount {
     type   = "volume"
     source = "postgres-data"
     target = "/var/lib/postgresql/data"
   }
   ready {
-    exec            = ["pg_isready"]
-    interval        = "10s"
-    timeout         = "50s"
-    attempt_timeout = "5s"
+    postgres {
+      port = "pg"
+    }
+    timeout = "50s"
   }
 }
 
@@ -46,6 +50,7 @@ service "activemq" {
 }
 
 service "transform-core-aio" {
+  # envctl: healthcheck "curl -f http://localhost:8090/actuator/health" is checked by envctl's http probe, from outside the container (the same question; no process per attempt in it); the probe wants HTTP 200 where the command took any success: set status if the answer is another
   image      = "docker.io/alfresco/alfresco-transform-core-aio:5.1.2"
   depends_on = [service.activemq]
   env = {
@@ -54,20 +59,28 @@ service "transform-core-aio" {
     ACTIVEMQ_USER     = "admin"
     JAVA_OPTS         = "-Dserver.tomcat.threads.min=4         -Dserver.tomcat.threads.max=12 -XX:MinRAMPercentage=50 -XX:MaxRAMPercentage=80"
   }
+  ports = {
+    http = 8090
+  }
   ready {
-    exec            = ["curl", "-f", "http://localhost:8090/actuator/health"]
-    interval        = "30s"
-    timeout         = "1m30s"
-    attempt_timeout = "10s"
+    http {
+      port = "http"
+      path = "/actuator/health"
+    }
+    timeout = "1m30s"
   }
 }
 
 service "alfresco" {
+  # envctl: healthcheck "curl -f http://localhost:8080/alfresco/api/-default-/public/alfresco/versions/1/probes/-ready-" is checked by envctl's http probe, from outside the container (the same question; no process per attempt in it); the probe wants HTTP 200 where the command took any success: set status if the answer is another
   image      = "docker.io/alfresco/alfresco-content-repository-community:23.2.1"
   depends_on = [service.postgres, service.activemq, service.transform-core-aio]
   env = {
     JAVA_OPTS         = "-Ddb.driver=org.postgresql.Driver -Ddb.url=jdbc:postgresql://postgres:5432/alfresco -Dsolr.host=solr6 -Dsolr.secureComms=secret -Dsolr.sharedSecret=secret -Dindex.subsystem.name=solr6 -Dcsrf.filter.enabled=false -Dmessaging.broker.url=\"failover:(nio://activemq:61616)?timeout=3000&jms.useCompression=true\" -DlocalTransform.core-aio.url=http://transform-core-aio:8090/ -Ddeployment.method=DOCKER_COMPOSE -XX:MinRAMPercentage=50 -XX:MaxRAMPercentage=80"
     JAVA_TOOL_OPTIONS = "-Dencryption.keystore.type=JCEKS -Dencryption.cipherAlgorithm=DESede/CBC/PKCS5Padding -Dencryption.keyAlgorithm=DESede -Dencryption.keystore.location=/usr/local/tomcat/shared/classes/alfresco/extension/keystore/keystore -Dmetadata-keystore.password=mp6yc0UD9e -Dmetadata-keystore.aliases=metadata -Dmetadata-keystore.metadata.password=oKIWzVdEdA -Dmetadata-keystore.metadata.algorithm=DESede"
+  }
+  ports = {
+    http = 8080
   }
   mount {
     type   = "volume"
@@ -75,10 +88,11 @@ service "alfresco" {
     target = "/usr/local/tomcat/alf_data"
   }
   ready {
-    exec            = ["curl", "-f", "http://localhost:8080/alfresco/api/-default-/public/alfresco/versions/1/probes/-ready-"]
-    interval        = "30s"
-    timeout         = "2m30s"
-    attempt_timeout = "3s"
+    http {
+      port = "http"
+      path = "/alfresco/api/-default-/public/alfresco/versions/1/probes/-ready-"
+    }
+    timeout = "2m30s"
   }
 }
 

@@ -72,20 +72,24 @@ service "bw-db" {
 }
 
 service "valkey" {
+  # envctl: healthcheck "valkey-cli ping | grep PONG" is checked by envctl's redis probe, from outside the container (the same question; no process per attempt in it)
   # envctl: sysctls are not supported; dropped (envctl does not set kernel parameters)
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   image   = "valkey/valkey:9-alpine"
   command = ["valkey-server", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru", "--save", "60", "1000", "--appendonly", "yes"]
+  ports = {
+    redis = 6379
+  }
   mount {
     type   = "volume"
     source = "valkey-data"
     target = "/data"
   }
   ready {
-    exec            = ["/bin/sh", "-c", "valkey-cli ping | grep PONG"]
-    interval        = "30s"
-    timeout         = "2m30s"
-    attempt_timeout = "10s"
+    redis {
+      port = "redis"
+    }
+    timeout = "2m30s"
   }
 }
 

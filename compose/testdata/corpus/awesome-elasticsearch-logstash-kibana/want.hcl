@@ -9,6 +9,7 @@ service "elasticsearch" {
   # envctl: container_name es is a network alias: envctl names the container ENVIRONMENT-elasticsearch, and other services reach it as elasticsearch or es
   # envctl: ports: host side of 9200:9200 dropped; envctl publishes container port 9200 on an ephemeral host port (envctl env shows them)
   # envctl: ports: host side of 9300:9300 dropped; envctl publishes container port 9300 on an ephemeral host port (envctl env shows them)
+  # envctl: healthcheck "curl --silent --fail localhost:9200/_cluster/health || exit 1" is checked by envctl's http probe, from outside the container (the same question; no process per attempt in it); the probe wants HTTP 200 where the command took any success: set status if the answer is another
   image = "elasticsearch:7.16.1"
   env = {
     ES_JAVA_OPTS     = "-Xms512m -Xmx512m"
@@ -20,10 +21,11 @@ service "elasticsearch" {
   }
   aliases = ["es"]
   ready {
-    exec            = ["/bin/sh", "-c", "curl --silent --fail localhost:9200/_cluster/health || exit 1"]
-    interval        = "10s"
-    timeout         = "30s"
-    attempt_timeout = "10s"
+    http {
+      port = "p9200"
+      path = "/_cluster/health"
+    }
+    timeout = "30s"
   }
 }
 

@@ -27,6 +27,7 @@ service "genieacs" {
 
 service "mongo" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "mongosh --eval db.adminCommand('ping')" is checked by envctl's mongodb probe, from outside the container (the same question; no process per attempt in it)
   image = "mongo:8.0"
   ports = {
     p27017 = 27017
@@ -37,9 +38,9 @@ service "mongo" {
     target = "/data/db"
   }
   ready {
-    exec            = ["mongosh", "--eval", "db.adminCommand('ping')"]
-    interval        = "10s"
-    timeout         = "1m30s"
-    attempt_timeout = "5s"
+    mongodb {
+      port = "p27017"
+    }
+    timeout = "1m30s"
   }
 }

@@ -7,6 +7,7 @@ environment {
 
 service "db" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "mysqladmin ping -h 127.0.0.1 --password=\"$$(cat /run/secrets/db-password)\" --silent" is checked by envctl's mysql probe, from outside the container (the same question; no process per attempt in it)
   # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   image   = "mariadb:10-focal"
   command = ["--default-authentication-plugin=mysql_native_password"]
@@ -27,16 +28,17 @@ service "db" {
     file = "./db/password.txt"
   }
   ready {
-    exec            = ["/bin/sh", "-c", "mysqladmin ping -h 127.0.0.1 --password=\"$(cat /run/secrets/db-password)\" --silent"]
-    interval        = "10s"
-    timeout         = "1m"
-    attempt_timeout = "5s"
+    mysql {
+      port = "p3306"
+    }
+    timeout = "1m"
   }
 }
 
 service "backend" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: ports: host side of 8000:8000 dropped; envctl publishes container port 8000 on an ephemeral host port (envctl env shows them)
+  # envctl: healthcheck "wget --no-verbose --tries=1 --spider http://localhost:8000/health" is checked by envctl's http probe, from outside the container (the same question; no process per attempt in it); the probe wants HTTP 200 where the command took any success: set status if the answer is another
   # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   build {
     context = "./backend"
@@ -50,16 +52,18 @@ service "backend" {
     file = "./db/password.txt"
   }
   ready {
-    exec            = ["wget", "--no-verbose", "--tries=1", "--spider", "http://localhost:8000/health"]
-    interval        = "30s"
-    timeout         = "2m10s"
-    attempt_timeout = "10s"
+    http {
+      port = "http"
+      path = "/health"
+    }
+    timeout = "2m10s"
   }
 }
 
 service "proxy" {
   # envctl: restart unless-stopped is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: ports: host side of 80:80 dropped; envctl publishes container port 80 on an ephemeral host port (envctl env shows them)
+  # envctl: healthcheck "wget --no-verbose --tries=1 --spider http://localhost:80/health" is checked by envctl's http probe, from outside the container (the same question; no process per attempt in it); the probe wants HTTP 200 where the command took any success: set status if the answer is another
   # envctl: logging is not supported; dropped (the engine's default log driver is kept so that envctl logs can read the output)
   build {
     context = "./proxy"
@@ -69,9 +73,10 @@ service "proxy" {
     http = 80
   }
   ready {
-    exec            = ["wget", "--no-verbose", "--tries=1", "--spider", "http://localhost:80/health"]
-    interval        = "30s"
-    timeout         = "1m40s"
-    attempt_timeout = "10s"
+    http {
+      port = "http"
+      path = "/health"
+    }
+    timeout = "1m40s"
   }
 }

@@ -17,6 +17,7 @@ service "backend" {
 
 service "db" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "pg_isready" is checked by envctl's postgres probe, from outside the container (the same question; no process per attempt in it)
   image = "postgres"
   user  = "postgres"
   env = {
@@ -35,10 +36,10 @@ service "db" {
     file = "./db/password.txt"
   }
   ready {
-    exec            = ["pg_isready"]
-    interval        = "10s"
-    timeout         = "50s"
-    attempt_timeout = "5s"
+    postgres {
+      port = "p5432"
+    }
+    timeout = "50s"
   }
 }
 

@@ -21,6 +21,7 @@ service "backend" {
 
 service "db" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "mysqladmin ping -h 127.0.0.1 --silent" is checked by envctl's mysql probe, from outside the container (the same question; no process per attempt in it)
   image = "mariadb:10.6.4-focal"
   env = {
     MYSQL_DATABASE           = "example"
@@ -39,9 +40,10 @@ service "db" {
     file = "./db/password.txt"
   }
   ready {
-    exec     = ["mysqladmin", "ping", "-h", "127.0.0.1", "--silent"]
-    interval = "3s"
-    timeout  = "45s"
+    mysql {
+      port = "p3306"
+    }
+    timeout = "45s"
   }
 }
 

@@ -46,11 +46,15 @@ service "backend" {
 
 service "db" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "mysqladmin ping -h 127.0.0.1 --silent" is checked by envctl's mysql probe, from outside the container (the same question; no process per attempt in it)
   image = "mysql:lts"
   env = {
     MYSQL_DATABASE      = var.DB_DATABASE
     MYSQL_PASSWORD      = var.DB_PASSWORD
     MYSQL_ROOT_PASSWORD = var.DB_PASSWORD
+  }
+  ports = {
+    mysql = 3306
   }
   mount {
     type   = "volume"
@@ -61,9 +65,10 @@ service "db" {
     file = "./db/password.txt"
   }
   ready {
-    exec     = ["mysqladmin", "ping", "-h", "127.0.0.1", "--silent"]
-    interval = "3s"
-    timeout  = "45s"
+    mysql {
+      port = "mysql"
+    }
+    timeout = "45s"
   }
 }
 

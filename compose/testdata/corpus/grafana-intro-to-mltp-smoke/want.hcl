@@ -52,19 +52,27 @@ service "grafana" {
 }
 
 service "mythical-queue" {
+  # envctl: healthcheck "rabbitmq-diagnostics check_running" is checked by envctl's amqp probe, from outside the container (the same question; no process per attempt in it)
   image = "rabbitmq:management"
+  ports = {
+    amqp = 5672
+  }
   ready {
-    exec            = ["/bin/sh", "-c", "rabbitmq-diagnostics check_running"]
-    interval        = "5s"
-    timeout         = "50s"
-    attempt_timeout = "30s"
+    amqp {
+      port = "amqp"
+    }
+    timeout = "50s"
   }
 }
 
 service "mythical-database" {
+  # envctl: healthcheck "pg_isready -U postgres" is checked by envctl's postgres probe, from outside the container (the same question; no process per attempt in it)
   image = "postgres:14.5"
   env = {
     POSTGRES_PASSWORD = "mythical"
+  }
+  ports = {
+    pg = 5432
   }
   mount {
     type   = "volume"
@@ -72,10 +80,11 @@ service "mythical-database" {
     target = "/var/lib/postgresql/data"
   }
   ready {
-    exec            = ["/bin/sh", "-c", "pg_isready -U postgres"]
-    interval        = "2s"
-    timeout         = "2m"
-    attempt_timeout = "5s"
+    postgres {
+      port = "pg"
+      user = "postgres"
+    }
+    timeout = "2m"
   }
 }
 

@@ -65,10 +65,16 @@ service "immich-machine-learning" {
 
 service "redis" {
   # envctl: container_name immich_redis is not supported; dropped (envctl names containers ENVIRONMENT-SERVICE, and immich_redis cannot be a network alias: aliases are DNS-safe and not another service's name); other services reach it as redis
+  # envctl: healthcheck "redis-cli ping || exit 1" is checked by envctl's redis probe, from outside the container (the same question; no process per attempt in it)
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   image = "docker.io/valkey/valkey:8-bookworm@sha256:a137a2b60aca1a75130022d6bb96af423fefae4eb55faf395732db3544803280"
+  ports = {
+    redis = 6379
+  }
   ready {
-    exec    = ["/bin/sh", "-c", "redis-cli ping || exit 1"]
+    redis {
+      port = "redis"
+    }
     timeout = "1m30s"
   }
 }

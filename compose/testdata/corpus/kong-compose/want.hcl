@@ -147,6 +147,7 @@ service "kong" {
 }
 
 service "db" {
+  # envctl: healthcheck "pg_isready -U ${KONG_PG_USER:-kong}" is checked by envctl's postgres probe, from outside the container (the same question; no process per attempt in it)
   # envctl: restart on-failure is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
   # envctl: stdin_open is not supported; dropped (services run without stdin; envctl exec ENV SERVICE -- CMD gives one)
   # envctl: tty is not supported; dropped (services run without a terminal; envctl exec ENV SERVICE -- CMD gives one)
@@ -157,6 +158,9 @@ service "db" {
     POSTGRES_PASSWORD_FILE = "/run/secrets/kong_postgres_password"
     POSTGRES_USER          = var.KONG_PG_USER
   }
+  ports = {
+    pg = 5432
+  }
   mount {
     type   = "volume"
     source = "kong_data"
@@ -166,9 +170,10 @@ service "db" {
     file = "./POSTGRES_PASSWORD"
   }
   ready {
-    exec            = ["pg_isready", "-U", var.KONG_PG_USER]
-    interval        = "30s"
-    timeout         = "1m30s"
-    attempt_timeout = "30s"
+    postgres {
+      port = "pg"
+      user = var.KONG_PG_USER
+    }
+    timeout = "1m30s"
   }
 }

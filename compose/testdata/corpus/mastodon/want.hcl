@@ -7,9 +7,13 @@ environment {
 
 service "db" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "pg_isready -U postgres" is checked by envctl's postgres probe, from outside the container (the same question; no process per attempt in it)
   image = "postgres:14-alpine"
   env = {
     POSTGRES_HOST_AUTH_METHOD = "trust"
+  }
+  ports = {
+    pg = 5432
   }
   shm_size = "256MiB"
   mount {
@@ -19,14 +23,21 @@ service "db" {
     read_only = false
   }
   ready {
-    exec    = ["pg_isready", "-U", "postgres"]
+    postgres {
+      port = "pg"
+      user = "postgres"
+    }
     timeout = "1m30s"
   }
 }
 
 service "redis" {
   # envctl: restart always is not supported; dropped (envctl does not restart services; a service that exits fails up, and dependents wait for readiness instead of restarting until their dependencies answer)
+  # envctl: healthcheck "redis-cli ping" is checked by envctl's redis probe, from outside the container (the same question; no process per attempt in it)
   image = "redis:7-alpine"
+  ports = {
+    redis = 6379
+  }
   mount {
     type      = "bind"
     source    = "./redis"
@@ -34,7 +45,9 @@ service "redis" {
     read_only = false
   }
   ready {
-    exec    = ["redis-cli", "ping"]
+    redis {
+      port = "redis"
+    }
     timeout = "1m30s"
   }
 }
