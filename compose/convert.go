@@ -275,13 +275,13 @@ type dep struct {
 }
 
 type health struct {
-	exec     []tmpl
+	exec []tmpl
 	// What the check was written as, for mapping it to a probe (probes.go): its words before
 	// interpolation (one word, the script, for CMD-SHELL and the string form), and where.
-	words []string
-	shell bool
-	node  *yaml.Node
-	probe *probe // set by mapProbes when the command is one envctl checks itself
+	words    []string
+	shell    bool
+	node     *yaml.Node
+	probe    *probe        // set by mapProbes when the command is one envctl checks itself
 	interval time.Duration // 0: not set
 	timeout  time.Duration
 	attempt  time.Duration // healthcheck.timeout, ready's attempt_timeout; 0: not set
