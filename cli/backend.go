@@ -37,7 +37,8 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 	},
 	"mesos": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
 		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret"),
-			Role: global(c, "mesos-role")})
+			Role:   global(c, "mesos-role"),
+			Notice: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "envctl: note: "+msg) }})
 	},
 }
 

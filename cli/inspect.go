@@ -231,6 +231,8 @@ type statusRow struct {
 	Started   string            `json:"started,omitempty"`
 	DependsOn []string          `json:"depends_on"`
 	BlockedBy string            `json:"blocked_by,omitempty"`
+	// UnreachableSince is when the backend lost its host (state "unreachable").
+	UnreachableSince string `json:"unreachable_since,omitempty"`
 }
 
 // statusRows checks every instance's readiness now, with one probe attempt each, from the
@@ -263,6 +265,16 @@ func statusRows(ctx context.Context, b provisioner.Backend, insts []provisioner.
 				if inst.State == provisioner.StateExited {
 					row.Probe = fmt.Sprintf("job: exited %d", inst.ExitCode)
 				}
+			case inst.State == provisioner.StateUnreachable:
+				row.Probe = "its host stopped answering"
+				if inst.HostID != "" {
+					row.Probe = "its host " + inst.HostID + " stopped answering"
+				}
+				if !inst.Unreachable.IsZero() {
+					row.UnreachableSince = rfc3339(inst.Unreachable)
+					row.Probe += " at " + row.UnreachableSince
+				}
+				row.Probe += "; envctl up replaces it"
 			case inst.State != provisioner.StateRunning:
 				row.Probe = "not running"
 			default:

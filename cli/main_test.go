@@ -195,6 +195,8 @@ func scriptParams(t *testing.T, mesos func() (string, error)) testscript.Params 
 			"sleep-ms":       cmdSleep,
 			"wait-stdout":    cmdWaitStdout,
 			"jsonlines":      cmdJSONLines,
+			"mesos-quota":    cmdMesosQuota,
+			"mesos-role":     cmdMesosRole,
 		},
 	}
 }

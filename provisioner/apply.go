@@ -399,6 +399,11 @@ func (a *applier) create(ctx context.Context, s *envs.Service, st *Step) (Instan
 	defer func() { <-a.sem }()
 	for _, old := range st.Old {
 		if err := a.b.Remove(ctx, old); err != nil {
+			if old.State == StateUnreachable && errors.Is(err, ErrHostUnreachable) {
+				// Nothing stops it until its host is back, and nothing reaches it meanwhile:
+				// its replacement starts elsewhere (the backend stops it once it can).
+				continue
+			}
 			return Instance{}, fmt.Errorf("remove the old instance %s: %w", old.Name, err)
 		}
 	}

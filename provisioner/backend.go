@@ -49,6 +49,10 @@ const (
 	StateRunning  State = 2
 	StateExited   State = 3 // stopped, finished or crashed; see Instance.ExitCode
 	StateStarting State = 4 // the backend is still bringing it up (Mesos: staging)
+	// StateUnreachable: the instance's host stopped answering (Mesos: its agent is
+	// unreachable); it may still run there, but nothing reaches or stops it until the host is
+	// back. See Instance.Unreachable.
+	StateUnreachable State = 5
 )
 
 func (s State) String() string {
@@ -61,6 +65,8 @@ func (s State) String() string {
 		return "exited"
 	case StateStarting:
 		return "starting"
+	case StateUnreachable:
+		return "unreachable"
 	}
 	return "unknown"
 }
@@ -176,6 +182,11 @@ type Instance struct {
 	// unlimited.
 	CPUs   float64
 	Memory int64
+	// Unreachable is since when the instance's host has not answered (StateUnreachable), as
+	// the backend decided it (Mesos: when the master marked the agent unreachable).
+	Unreachable time.Time
+	// HostID names the host the instance runs on, for messages (Mesos: the agent's ID).
+	HostID string
 }
 
 // Hash is the config hash the instance was created with.

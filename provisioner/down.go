@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,10 +27,20 @@ func Down(ctx context.Context, b Backend, env string, opt Options) (int, error) 
 		if round > 0 && len(insts) == 0 && (settled || round >= maxSettleRounds) {
 			break
 		}
-		n, err := removeInstances(ctx, b, insts, opt)
+		n, lost, err := removeInstances(ctx, b, insts, opt)
 		removed += n
 		if err != nil {
 			return removed, err
+		}
+		if len(lost) > 0 {
+			// Instances on hosts that do not answer stay until their hosts are back; the
+			// environment's own resources go all the same (on Mesos, a removed framework's
+			// tasks are shut down by the master when their agent comes back), and the error
+			// names what is left.
+			if err := removeEnvironment(ctx, b, env, opt); err != nil {
+				return removed, err
+			}
+			return removed, &LeftError{Env: env, Errs: lost}
 		}
 		if opt.Settle <= 0 || round >= maxSettleRounds {
 			break
@@ -71,8 +83,28 @@ const maxSettleRounds = 6
 // orphaned create within a second when idle, but took over 2 s at a load average of 18.
 const minSettle = 3 * time.Second
 
-// removeInstances removes insts, dependents before their dependencies.
-func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Options) (int, error) {
+// LeftError is Down's error when instances could not be removed because their hosts do not
+// answer (ErrHostUnreachable); everything else of the environment is gone.
+type LeftError struct {
+	Env  string
+	Errs []error // one per instance left
+}
+
+func (e *LeftError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "removed all but %d instance(s), on hosts that do not answer; they are stopped when their hosts are back:", len(e.Errs))
+	for _, err := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+func (e *LeftError) Unwrap() error { return ErrHostUnreachable }
+
+// removeInstances removes insts, dependents before their dependencies. lost are the removals
+// that failed because the instance's host does not answer.
+func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Options) (int, []error, error) {
 	byService := map[string][]Instance{}
 	g := graph.New()
 	for _, inst := range insts {
@@ -92,7 +124,7 @@ func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Optio
 	sem := make(chan struct{}, max(opt.Parallel, 1))
 	var mu sync.Mutex // guards removed and errs across walkers
 	removed := 0
-	var errs []error
+	var errs, lost []error
 	emitMu := sync.Mutex{}
 	emit := func(ev Event) {
 		if opt.Events != nil {
@@ -113,7 +145,15 @@ func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Optio
 			}
 			if err := b.Remove(ctx, inst); err != nil {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("remove %s: %w", inst.Name, err))
+				if errors.Is(err, ErrHostUnreachable) {
+					who := inst.Name
+					if who == "" {
+						who = inst.ID
+					}
+					lost = append(lost, fmt.Errorf("%s (%s): %w", inst.Service, who, err))
+				} else {
+					errs = append(errs, fmt.Errorf("remove %s: %w", inst.Name, err))
+				}
 				mu.Unlock()
 				// Keep going: a dependency left behind is better than a half-done down that
 				// stops at the first error.
@@ -129,5 +169,6 @@ func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Optio
 	if walkErr != nil {
 		errs = append(errs, walkErr)
 	}
-	return removed, errors.Join(errs...)
+	sort.Slice(lost, func(i, j int) bool { return lost[i].Error() < lost[j].Error() })
+	return removed, lost, errors.Join(errs...)
 }

@@ -2,6 +2,9 @@ package provisioner
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,5 +51,63 @@ func TestDownSettleRemovesALateNetwork(t *testing.T) {
 	defer b.mu.Unlock()
 	if b.network {
 		t.Fatal("the network created 2 s into the down was left behind")
+	}
+}
+
+// lostBackend holds instances of which some are on a host that does not answer: Remove fails
+// for them with ErrHostUnreachable.
+type lostBackend struct {
+	mu       sync.Mutex
+	insts    []Instance
+	torndown bool
+}
+
+func (b *lostBackend) Name() string { return "lost" }
+func (b *lostBackend) Observe(context.Context, string) ([]Instance, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Instance(nil), b.insts...), nil
+}
+func (b *lostBackend) Start(context.Context, Spec) (Instance, error)       { return Instance{}, nil }
+func (b *lostBackend) Stop(context.Context, Instance, time.Duration) error { return nil }
+func (b *lostBackend) Remove(_ context.Context, inst Instance) error {
+	if inst.State == StateUnreachable {
+		return fmt.Errorf("task %s: %w", inst.ID, ErrHostUnreachable)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, x := range b.insts {
+		if x.ID == inst.ID {
+			b.insts = append(b.insts[:i], b.insts[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+func (b *lostBackend) Close() error                                    { return nil }
+func (b *lostBackend) Environments(context.Context) ([]EnvInfo, error) { return nil, nil }
+func (b *lostBackend) Teardown(context.Context, string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.torndown = true
+	return nil
+}
+
+// Down with an instance on a host that does not answer removes the rest and the environment's
+// own resources, and its error names what is left.
+func TestDownLeavesUnreachable(t *testing.T) {
+	b := &lostBackend{insts: []Instance{
+		inst("store", "h", StateRunning, 0),
+		inst("api", "h", StateUnreachable, 0, "store"),
+		inst("web", "h", StateRunning, 0, "api"),
+	}}
+	n, err := Down(context.Background(), b, "e", Options{})
+	var left *LeftError
+	if !errors.As(err, &left) || !errors.Is(err, ErrHostUnreachable) || len(left.Errs) != 1 ||
+		!strings.Contains(err.Error(), "api (id-api): task id-api: its host does not answer") {
+		t.Fatalf("Down: %v; want a LeftError naming api", err)
+	}
+	if n != 2 || len(b.insts) != 1 || !b.torndown {
+		t.Errorf("Down removed %d, left %v, torn down %v; want 2 removed, api left, the environment torn down", n, b.insts, b.torndown)
 	}
 }

@@ -112,7 +112,8 @@ func (p *Plan) String() string {
 // The rules:
 //   - a service with no instance is created;
 //   - an instance whose hash or image ID differs, or that is not running, is recreated — except a job that
-//     exited 0 with the same hash: it already did its work and is kept;
+//     exited 0 with the same hash: it already did its work and is kept; an unreachable one
+//     (its host stopped answering) is recreated, also a job's;
 //   - a service whose dependency is created or recreated is recreated too, since it was
 //     started with its dependency's old address and state;
 //   - an instance of a service that is not desired is removed, dependents first;
@@ -181,6 +182,9 @@ func MakePlan(env string, desired []Desired, observed []Instance) *Plan {
 			st.Action, st.Cause = ActionKeep, "completed"
 		case d.Once && insts[0].State == StateExited:
 			st.Action, st.Cause = ActionRecreate, "exited "+strconv.Itoa(insts[0].ExitCode)
+		case insts[0].State == StateUnreachable:
+			// Its host stopped answering: whatever it still does there, nothing reaches it.
+			st.Action, st.Cause = ActionRecreate, "unreachable: its host stopped answering"
 		case !d.Once && insts[0].State != StateRunning:
 			st.Action, st.Cause = ActionRecreate, insts[0].State.String()
 		default:

@@ -93,6 +93,38 @@ func TestMakePlan(t *testing.T) {
 [3] -> #5 web, Recreate, dependency api recreated`,
 		},
 		{
+			// An agent stopped answering: what ran there is replaced, and what depends on it
+			// recreated, since its injected address changes; the rest is kept.
+			name:    "unreachable instances are replaced and their dependents recreated",
+			desired: shop,
+			observed: with(upToDate, func(i *Instance) {
+				if i.Service == "api" || i.Service == "worker" {
+					i.State = StateUnreachable
+				}
+			}),
+			want: `
+[] -> #1 store, Keep, up to date
+[1] -> #2 migrate, Keep, completed
+[1,2] -> #3 api, Recreate, unreachable: its host stopped answering
+[1] -> #4 worker, Recreate, unreachable: its host stopped answering
+[3] -> #5 web, Recreate, dependency api recreated`,
+		},
+		{
+			name:    "an unreachable job is run again",
+			desired: shop,
+			observed: with(upToDate, func(i *Instance) {
+				if i.Service == "migrate" {
+					i.State = StateUnreachable
+				}
+			}),
+			want: `
+[] -> #1 store, Keep, up to date
+[1] -> #2 migrate, Recreate, unreachable: its host stopped answering
+[1,2] -> #3 api, Recreate, dependency migrate recreated
+[1] -> #4 worker, Keep, up to date
+[3] -> #5 web, Recreate, dependency api recreated`,
+		},
+		{
 			name:    "failed job and crashed service are recreated",
 			desired: shop,
 			observed: with(upToDate, func(i *Instance) {

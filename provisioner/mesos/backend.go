@@ -53,6 +53,9 @@ type Options struct {
 	WatchdogTimeout time.Duration
 	// Logf receives diagnostics (re-subscriptions, failed calls); nil discards them.
 	Logf func(format string, args ...any)
+	// Notice is told what the user must know while envctl waits: why launches get no offer
+	// (the role's quota, or no agent with room). nil: Logf.
+	Notice func(msg string)
 }
 
 // Backend runs envctl environments on a Mesos cluster. It is safe for concurrent use.
@@ -114,6 +117,14 @@ func New(ctx context.Context, opt Options) (*Backend, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+func (b *Backend) notice(msg string) {
+	if b.opt.Notice != nil {
+		b.opt.Notice(msg)
+		return
+	}
+	b.logf("mesos: %s", msg)
 }
 
 func (b *Backend) logf(format string, args ...any) {
@@ -199,6 +210,9 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	}
 	unlaunched := time.NewTimer(offerWait)
 	defer unlaunched.Stop()
+	// While it waits for offers, envctl looks for why (quota.go) and says so.
+	report := time.NewTimer(waitReportAfter)
+	defer report.Stop()
 	for {
 		s.mu.Lock()
 		st, fatal, ch := ts.status, s.fatal, ts.changed
@@ -221,15 +235,35 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 		}
 		select {
 		case <-ch:
+		case <-report.C:
+			s.mu.Lock()
+			waiting := ts.pending
+			s.mu.Unlock()
+			if waiting {
+				if why, changed := s.reason(ctx); why != "" && changed {
+					b.notice(fmt.Sprintf("environment %q waits for Mesos offers: %s", spec.Env, why))
+				}
+				report.Reset(waitReportEvery)
+			}
 		case <-unlaunched.C:
+			why := s.pendingReason(ts) // before the dequeue: the launch must count as waiting
 			if s.dequeue(ts) {
 				inst.ID = "" // never launched: nothing to roll back
-				return inst, neverLaunched(spec, offerWait)
+				return inst, neverLaunched(spec, offerWait, why)
 			}
 			// Launched: the task is on its way; readiness is WaitReady's to time.
 		case <-ctx.Done():
+			why := ""
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = s.pendingReason(ts)
+			}
 			if s.dequeue(ts) {
 				inst.ID = "" // never launched: nothing to roll back
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					// The caller's deadline (up --timeout) ended the wait for offers: the
+					// error says why none came rather than only that time ran out.
+					return inst, neverLaunched(spec, time.Since(ts.enqueued).Round(time.Second), why)
+				}
 			}
 			return inst, ctx.Err()
 		}
@@ -305,6 +339,12 @@ func (b *Backend) kill(ctx context.Context, inst provisioner.Instance, grace tim
 	if inst.ID == "" {
 		return nil
 	}
+	if inst.State == provisioner.StateUnreachable {
+		// The master cannot reach its agent: a KILL would only be answered by reconciliation
+		// (TASK_UNREACHABLE again). Once the agent is back, the task is shut down with its
+		// framework if the environment is gone, or killed by a later down.
+		return unreachableError(inst.ID, inst.HostID, inst.Unreachable)
+	}
 	if inst.State == provisioner.StateExited {
 		// Ended already: nothing to kill, and no reason to subscribe for it.
 		b.mu.Lock()
@@ -328,4 +368,13 @@ func (b *Backend) kill(ctx context.Context, inst provisioner.Instance, grace tim
 		return nil
 	}
 	return s.kill(ctx, inst.ID, "", grace)
+}
+
+// unreachableError is Remove's error for a task whose agent is unreachable.
+func unreachableError(taskID, agentID string, since time.Time) error {
+	when := ""
+	if !since.IsZero() {
+		when = " since " + since.UTC().Format(time.RFC3339)
+	}
+	return fmt.Errorf("Mesos task %s: its agent %s has been unreachable%s: %w", taskID, agentID, when, provisioner.ErrHostUnreachable)
 }

@@ -149,6 +149,10 @@ func (snap *snapshot) instance(t mesospb.Task) provisioner.Instance {
 	if st, ok := lastStatus(t); ok && inst.State == provisioner.StateExited {
 		inst.ExitCode = exitCode(st)
 	}
+	inst.HostID = t.AgentID.Value
+	if inst.State == provisioner.StateUnreachable {
+		inst.Unreachable = unreachableSince(t)
+	}
 	endpoints(&inst, snap.agents[t.AgentID.Value].hostname, parseHostPorts(labels[LabelHostPorts]))
 	inst.CPUs, inst.Memory = held(t.Resources)
 	return inst
@@ -166,6 +170,25 @@ func held(rs []mesospb.Resource) (cpus float64, mem int64) {
 		}
 	}
 	return cpus, int64(mb * (1 << 20))
+}
+
+// unreachableSince is when the master marked a task's agent unreachable: the unreachable_time
+// of its TASK_UNREACHABLE status, else that status's time.
+func unreachableSince(t mesospb.Task) time.Time {
+	var since time.Time
+	for _, st := range t.Statuses {
+		if st.GetState() != mesospb.TASK_UNREACHABLE {
+			continue
+		}
+		at := statusTime(st)
+		if ut := st.GetUnreachableTime(); ut != nil {
+			at = time.Unix(0, ut.Nanoseconds)
+		}
+		if since.IsZero() || at.Before(since) {
+			since = at
+		}
+	}
+	return since
 }
 
 func lastStatus(t mesospb.Task) (mesospb.TaskStatus, bool) {
@@ -191,13 +214,30 @@ func (b *Backend) Observe(ctx context.Context, env string) ([]provisioner.Instan
 	}
 	var out []provisioner.Instance
 	liveSvc := map[string]bool{}
+	var lost []provisioner.Instance
 	for _, t := range snap.live {
 		if b.isRemoved(t.TaskID.Value) && terminal(t.GetState()) {
 			continue
 		}
 		inst := snap.instance(t)
 		liveSvc[inst.Env+"/"+inst.Service] = true
+		if inst.State == provisioner.StateUnreachable {
+			lost = append(lost, inst)
+			continue
+		}
 		out = append(out, inst)
+	}
+	// An unreachable task that an up replaced is no instance any more: its service runs
+	// elsewhere, and nothing can stop it until its agent is back (then the master shuts it
+	// down if the framework is gone, or it shows as running again, a second instance).
+	for _, inst := range lost {
+		replaced := false
+		for _, o := range out {
+			replaced = replaced || (o.Env == inst.Env && o.Service == inst.Service && o.Created.After(inst.Created))
+		}
+		if !replaced {
+			out = append(out, inst)
+		}
 	}
 	latest := map[string]provisioner.Instance{}
 	for _, t := range snap.done {

@@ -195,7 +195,7 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 // no agent offered it what it asks for — not a service that failed to get ready, which would
 // send its owner looking at its health check or its logs. It names the request, so that the
 // file's resources or the cluster's agents can be compared with it.
-func neverLaunched(spec provisioner.Spec, waited time.Duration) error {
+func neverLaunched(spec provisioner.Spec, waited time.Duration, why string) error {
 	need := demand(spec)
 	ask := fmt.Sprintf("cpus %g, mem %g MB", need.cpus, need.mem)
 	if n := len(spec.Ports); n > 0 {
@@ -204,9 +204,11 @@ func neverLaunched(spec provisioner.Spec, waited time.Duration) error {
 			ask += "s"
 		}
 	}
+	if why == "" {
+		why = "an agent's free resources must cover all of it; lower the service's resources, or add agents"
+	}
 	return &provisioner.ServiceError{Service: spec.Service, ExitCode: -1, Err: provisioner.ErrNotReady,
-		Reason: fmt.Sprintf("was never launched: still waiting for offers after %s — no agent offered the %s it asks for "+
-			"(an agent's free resources must cover all of it; lower the service's resources, or add agents)", waited, ask)}
+		Reason: fmt.Sprintf("was never launched: still waiting for offers after %s — no agent offered the %s it asks for: %s", waited, ask, why)}
 }
 
 // ended is the error of a task that ended before it was ready (or a job that failed).

@@ -103,6 +103,10 @@ type session struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	whyMu sync.Mutex // guards why and whyAt: why launches wait (quota.go)
+	why   string
+	whyAt time.Time
 }
 
 func newSession(b *Backend, env string) *session {
@@ -613,9 +617,17 @@ func (s *session) kill(ctx context.Context, taskID, agentID string, grace time.D
 		}
 		s.mu.Lock()
 		done := ts.status != nil && terminal(ts.status.GetState())
+		lost := ts.status != nil && ts.status.GetState() == mesospb.TASK_UNREACHABLE
+		var since time.Time
+		if lost && ts.status.UnreachableTime != nil {
+			since = time.Unix(0, ts.status.UnreachableTime.Nanoseconds)
+		}
 		s.mu.Unlock()
 		if done {
 			return nil
+		}
+		if lost {
+			return unreachableError(taskID, agentID, since)
 		}
 		k := &scheduler.Call_Kill{TaskID: mesospb.TaskID{Value: taskID},
 			KillPolicy: &mesospb.KillPolicy{GracePeriod: &mesospb.DurationInfo{Nanoseconds: grace.Nanoseconds()}}}
@@ -630,11 +642,16 @@ func (s *session) kill(ctx context.Context, taskID, agentID string, grace time.D
 		for {
 			s.mu.Lock()
 			done := ts.status != nil && terminal(ts.status.GetState())
+			lost := ts.status != nil && ts.status.GetState() == mesospb.TASK_UNREACHABLE
 			ch := ts.changed
 			s.mu.Unlock()
 			if done {
 				resend.Stop()
 				return nil
+			}
+			if lost {
+				resend.Stop()
+				break wait // the top of the loop says so
 			}
 			select {
 			case <-ch:

@@ -332,6 +332,8 @@ func stateOf(s mesospb.TaskState) provisioner.State {
 		return provisioner.StateRunning
 	case s == mesospb.TASK_STAGING || s == mesospb.TASK_STARTING:
 		return provisioner.StateStarting
+	case s == mesospb.TASK_UNREACHABLE:
+		return provisioner.StateUnreachable
 	}
 	return provisioner.StateUnknown
 }
@@ -379,6 +381,9 @@ func endpoints(inst *provisioner.Instance, host string, ports map[string]int) {
 	inst.Ports = map[string]int{}
 	inst.Published = map[string]string{}
 	inst.ProbeAddrs = map[string]string{}
+	if host == "" {
+		return // an agent the master no longer lists (unreachable): no address to give
+	}
 	for name, p := range ports {
 		addr := net.JoinHostPort(host, strconv.Itoa(p))
 		inst.Ports[name] = p

@@ -87,6 +87,9 @@ func (m *Master) allocateLocked() {
 				if fw.suppressed[role] || fw.filtered(a, role, now) {
 					continue
 				}
+				if _, ok := m.capLocked(role, free); !ok {
+					continue // the role is at its quota limit
+				}
 				if sh := m.shareLocked(fw); sh < bestShare {
 					best, bestRole, bestShare = fw, role, sh
 				}
@@ -96,10 +99,15 @@ func (m *Master) allocateLocked() {
 		if best == nil {
 			continue
 		}
-		o := &offer{id: m.id + "-O" + itoa(m.nextOffer), fw: best, agent: a, role: bestRole, res: free}
+		// A role's quota limit caps the offer (quota.go).
+		give, ok := m.capLocked(bestRole, free)
+		if !ok {
+			continue
+		}
+		o := &offer{id: m.id + "-O" + itoa(m.nextOffer), fw: best, agent: a, role: bestRole, res: give}
 		m.nextOffer++
 		m.offers[o.id] = o
-		a.offered = a.offered.plus(free)
+		a.offered = a.offered.plus(give)
 		sent[best] = append(sent[best], m.offerProto(o))
 	}
 	if len(sent) == 0 {

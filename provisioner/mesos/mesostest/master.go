@@ -15,6 +15,7 @@ import (
 	"time"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
+	"github.com/mesos/mesos-go/api/v1/lib/quota"
 )
 
 // Mesos defaults the double follows unless Options say otherwise.
@@ -97,6 +98,7 @@ type Master struct {
 	completedFws []*framework
 	agents       []*agent
 	offers       map[string]*offer
+	quotas       map[string]quota.QuotaConfig // by role (quota.go)
 	nextFw       int
 	nextOffer    int
 	rounds       int
@@ -152,6 +154,7 @@ func New(opt Options) *Master {
 		frameworks: map[string]*framework{},
 		removed:    map[string]bool{},
 		offers:     map[string]*offer{},
+		quotas:     map[string]quota.QuotaConfig{},
 		logf:       opt.Logf,
 	}
 	m.instance = m.id[:8]

@@ -12,7 +12,7 @@ import (
 
 // serveOperator is POST /api/v1, the operator API, for the calls envctl and
 // tests need: GET_FRAMEWORKS, GET_TASKS, GET_AGENTS, GET_STATE, GET_HEALTH,
-// GET_VERSION, GET_MASTER and TEARDOWN.
+// GET_VERSION, GET_MASTER, GET_QUOTA, GET_ROLES, UPDATE_QUOTA and TEARDOWN.
 func (m *Master) serveOperator(w http.ResponseWriter, r *http.Request) {
 	rec := Call{Endpoint: "operator", ContentType: r.Header.Get("Content-Type")}
 	reply := func(code int, msg string) {
@@ -78,6 +78,24 @@ func (m *Master) serveOperator(w http.ResponseWriter, r *http.Request) {
 		resp = &master.Response{Type: master.Response_GET_STATE, GetState: &master.Response_GetState{
 			GetTasks: m.getTasksLocked(), GetFrameworks: m.getFrameworksLocked(), GetAgents: m.getAgentsLocked(),
 			GetExecutors: &master.Response_GetExecutors{}}}
+	case master.Call_GET_QUOTA:
+		resp = &master.Response{Type: master.Response_GET_QUOTA, GetQuota: m.getQuotaLocked()}
+	case master.Call_GET_ROLES:
+		resp = &master.Response{Type: master.Response_GET_ROLES, GetRoles: m.getRolesLocked()}
+	case master.Call_UPDATE_QUOTA:
+		if call.UpdateQuota == nil {
+			m.mu.Unlock()
+			reply(http.StatusBadRequest, "Expecting 'update_quota' to be present")
+			return
+		}
+		err := m.updateQuotaLocked(call.UpdateQuota)
+		m.mu.Unlock()
+		if err != nil {
+			reply(http.StatusBadRequest, err.Error())
+			return
+		}
+		reply(http.StatusOK, "")
+		return
 	case master.Call_TEARDOWN:
 		if call.Teardown == nil {
 			m.mu.Unlock()

@@ -82,6 +82,7 @@ var realPlans = map[int]realPlan{
 	31: {mode: realFull, parallel: true},
 	32: {mode: doubleOnly, why: "losing an agent (LoseAgent) would take an agent away from every other test using the shared cluster"},
 	33: {mode: realFull, parallel: true},
+	35: {mode: realFull},
 	34: {mode: doubleOnly, why: "holding SUBSCRIBED back (SetSubscribeDelay) is a fault switch; undelayed, the real master's headers-first answer is already checked by items 9 and 10"},
 }
 

@@ -1,0 +1,162 @@
+package mesos
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/envctl/envctl/internal/mesoscluster"
+	"github.com/envctl/envctl/internal/testimage"
+	"github.com/envctl/envctl/provisioner"
+)
+
+// TestAgentLossReal is acceptance point 4 on real Mesos, with an agent stopped (SIGSTOP): on
+// a cluster of its own (an agent of the shared one must not stop under other tests), whose
+// master marks an agent unreachable after about 6 s (mesoscluster.QuickAgentLoss). The shop
+// comes up on two agents; the agent running api is stopped; Observe (status) reports the
+// services there unreachable, since when the master decided; a second up replaces them on the
+// other agent and recreates their dependents, and the chain answers again; down removes the
+// environment while the agent is still away; and once the agent is back (SIGCONT, also on
+// failure), nothing of the environment runs on it: the master shuts down the removed
+// framework's executors, and their containers stop.
+func TestAgentLossReal(t *testing.T) {
+	testimage.NeedTestsvc(t)
+	scripts := mesoscluster.Find()
+	if scripts == "" {
+		t.Skip(mesoscluster.SkipHint)
+	}
+	master, dir, err := mesoscluster.StartClusterEnv(scripts, 2, mesoscluster.QuickAgentLoss)
+	if err != nil {
+		t.Fatalf("start a real Mesos cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := mesoscluster.StopCluster(scripts, dir); err != nil {
+			t.Error(err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	b := backend(t, master, Options{})
+	name := uniqueEnv("loss")
+	tg := shopTarget(t, ctx, name)
+	t.Cleanup(func() { down(t, backend(t, master, Options{}), name) })
+	res := up(t, ctx, b, tg)
+	if res.Err != nil {
+		t.Fatalf("up: %v", res.Err)
+	}
+	chain(t, res)
+
+	// The agent that runs api: agent i listens on the master's port + i.
+	api := res.Service("api").Instance
+	agents, err := b.agents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu, _ := url.Parse(master)
+	mport, _ := strconv.Atoi(mu.Port())
+	_, aport, _ := net.SplitHostPort(agents[api.HostID].api)
+	ap, _ := strconv.Atoi(aport)
+	pid, err := mesoscluster.AgentPID(dir, ap-mport)
+	if err != nil {
+		t.Fatalf("api's agent %s (%s): %v", api.HostID, agents[api.HostID].api, err)
+	}
+	var lostSvcs []string
+	for _, s := range res.Services {
+		if s.Instance.HostID == api.HostID && s.Service != "migrate" {
+			lostSvcs = append(lostSvcs, s.Service)
+		}
+	}
+	t.Logf("stopping agent %s (pid %d), which runs %v", api.HostID, pid, lostSvcs)
+	stopped := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+				t.Errorf("SIGCONT agent %d: %v", pid, err)
+			}
+		}
+	}
+	t.Cleanup(resume) // also when the test fails half-way
+
+	// Status: api unreachable, since when the master decided (within its timeouts).
+	var seen provisioner.Instance
+	deadline := time.Now().Add(2 * time.Minute)
+	for seen.State != provisioner.StateUnreachable {
+		if time.Now().After(deadline) {
+			t.Fatalf("api is %s two minutes after its agent stopped; want unreachable", seen.State)
+		}
+		time.Sleep(time.Second)
+		insts, err := backend(t, master, Options{}).Observe(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range insts {
+			if in.Service == "api" {
+				seen = in
+			}
+		}
+	}
+	t.Logf("api unreachable since %s, seen %s after the SIGSTOP", seen.Unreachable.Format(time.RFC3339Nano), time.Since(stopped).Round(time.Second))
+	if seen.Unreachable.Before(stopped.Add(-time.Second)) || seen.Unreachable.After(time.Now()) {
+		t.Errorf("api unreachable since %s: want between the SIGSTOP (%s) and now", seen.Unreachable, stopped)
+	}
+	if seen.HostID != api.HostID {
+		t.Errorf("api's host %q, want the stopped agent %q", seen.HostID, api.HostID)
+	}
+
+	// A second up replaces what was on the stopped agent, on the other one, and recreates
+	// the dependents (their injected addresses change); the chain answers again.
+	res2 := up(t, ctx, backend(t, master, Options{}), shopTarget(t, ctx, name))
+	if res2.Err != nil {
+		t.Fatalf("up after the agent stopped: %v", res2.Err)
+	}
+	for _, s := range res2.Services {
+		t.Logf("second up: %-8s %-9s on %s", s.Service, s.Phase, s.Instance.HostID)
+		if s.Instance.HostID == api.HostID && s.Service != "migrate" {
+			t.Errorf("second up: %s is still on the stopped agent", s.Service)
+		}
+	}
+	for _, svc := range append([]string{"api", "web"}, lostSvcs...) {
+		if p := res2.Service(svc).Phase; p != provisioner.PhaseReady {
+			t.Errorf("second up: %s %s, want recreated (ready)", svc, p)
+		}
+	}
+	chain(t, res2)
+
+	// Down while the agent is still away: everything it reaches goes, and the framework.
+	down(t, backend(t, master, Options{}), name)
+	resume()
+	// Once the agent is back, the master shuts the removed framework's executors down there.
+	deadline = time.Now().Add(3 * time.Minute)
+	for {
+		left := realContainers(t, name)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("containers of %s still running three minutes after its agent came back: %v", name, left)
+		}
+		time.Sleep(time.Second)
+	}
+	assertGone(t, ctx, &cluster{url: master}, backend(t, master, Options{}), name)
+}
+
+// chain checks that one GET to web travels the whole shop.
+func chain(t *testing.T, res *provisioner.Result) {
+	t.Helper()
+	web := res.Service("web").Instance.Published["http"]
+	want := regexp.MustCompile(`^web -> api -> store \(schema 1, migrated by migrate, 3 products\) ; order [0-9a-f]{12} processed by worker`)
+	status, body, err := get("http://" + web + "/")
+	if err != nil || status != 200 || !want.MatchString(body) {
+		t.Fatalf("GET web / = %d %q, %v; want 200 matching %s", status, body, err, want)
+	}
+}
