@@ -3,6 +3,7 @@ package mesoscluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -215,6 +216,37 @@ func isFile(p string) bool {
 // The folder is kept afterwards: it holds the unpacked Mesos that /usr/lib/mesos-1.12 links
 // to (another cluster started from it may still be running), and the next run reuses it.
 func start(scripts string, agents int, env ...string) (string, string, error) {
+	// An agent starting recovers the Docker containers named mesos-* on the engine, all of
+	// them, other clusters' too: one that another cluster removes between the agent's
+	// `docker ps` and its `docker inspect` makes the agent exit ("Failed to perform recovery:
+	// ... No such container"), seen with several helpers' clusters on one engine. That race
+	// is over in a moment, so a cluster that did not start is started again, twice at most.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var url, d string
+		url, d, err = startOnce(scripts, agents, env...)
+		if err == nil || !errors.Is(err, errRecoveryRace) {
+			return url, d, err
+		}
+	}
+	return "", "", err
+}
+
+// errRecoveryRace marks a start whose agent exited in its Docker recovery (see start).
+var errRecoveryRace = errors.New("an agent failed its recovery")
+
+// recoveryRace tells whether an agent of the cluster in d exited in its recovery.
+func recoveryRace(d string) bool {
+	logs, _ := filepath.Glob(filepath.Join(d, "logs", "agent*.log"))
+	for _, l := range logs {
+		if b, err := os.ReadFile(l); err == nil && bytes.Contains(b, []byte("Failed to perform recovery")) {
+			return true
+		}
+	}
+	return false
+}
+
+func startOnce(scripts string, agents int, env ...string) (string, string, error) {
 	port, err := freePorts(agents + 1)
 	if err != nil {
 		return "", "", err
@@ -238,7 +270,10 @@ func start(scripts string, agents int, env ...string) (string, string, error) {
 		_ = stop.Run()
 		unreservePorts(d)
 		releaseClaim(d)
-		return "", "", fmt.Errorf("%v: %s%s", err, strings.TrimSpace(stderr.String()), logTails(d))
+		if recoveryRace(d) {
+			err = fmt.Errorf("%w: %v", errRecoveryRace, err)
+		}
+		return "", "", fmt.Errorf("%w: %s%s", err, strings.TrimSpace(stderr.String()), logTails(d))
 	}
 	for _, line := range strings.Split(stdout.String(), "\n") {
 		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "MESOS_MASTER="); ok {

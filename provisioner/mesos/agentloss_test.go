@@ -13,6 +13,7 @@ import (
 	"github.com/envctl/envctl/internal/mesoscluster"
 	"github.com/envctl/envctl/internal/testimage"
 	"github.com/envctl/envctl/provisioner"
+	"github.com/envctl/envctl/provisioner/mesos/mesostest"
 )
 
 // TestAgentLossReal is acceptance point 4 on real Mesos, with an agent stopped (SIGSTOP): on
@@ -159,4 +160,88 @@ func chain(t *testing.T, res *provisioner.Result) {
 	if err != nil || status != 200 || !want.MatchString(body) {
 		t.Fatalf("GET web / = %d %q, %v; want 200 matching %s", status, body, err, want)
 	}
+}
+
+// TestAgentLossDouble is the same on the double, fast: LoseAgent takes the agent that runs
+// api (the double kills its tasks, where a real partition leaves them running); Observe shows
+// what ran there unreachable since the loss; a second up replaces it on the other agent and
+// recreates the dependents, the chain answers; down leaves nothing.
+func TestAgentLossDouble(t *testing.T) {
+	testimage.NeedTestsvc(t)
+	m, master := double(t, mesostest.Options{Agents: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	b := backend(t, master, Options{})
+	name := uniqueEnv("loss")
+	t.Cleanup(func() { down(t, backend(t, master, Options{}), name) })
+	res := up(t, ctx, b, shopTarget(t, ctx, name))
+	if res.Err != nil {
+		t.Fatalf("up: %v", res.Err)
+	}
+	chain(t, res)
+	api := res.Service("api").Instance
+	idx := -1
+	for i := 0; i < 2; i++ {
+		if m.AgentID(i) == api.HostID {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		t.Fatalf("api's agent %q is none of the double's", api.HostID)
+	}
+	lostAt := time.Now()
+	if _, err := m.LoseAgent(idx); err != nil {
+		t.Fatal(err)
+	}
+	insts, err := backend(t, master, Options{}).Observe(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, in := range insts {
+		if in.Service == "api" {
+			found = true
+			if in.State != provisioner.StateUnreachable || in.HostID != api.HostID ||
+				in.Unreachable.Before(lostAt.Add(-time.Second)) || in.Unreachable.After(time.Now()) {
+				t.Errorf("api after its agent was lost: %s on %s since %s; want unreachable on %s since the loss (%s)",
+					in.State, in.HostID, in.Unreachable, api.HostID, lostAt)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("api is not observed after its agent was lost: %+v", insts)
+	}
+	res2 := up(t, ctx, backend(t, master, Options{}), shopTarget(t, ctx, name))
+	if res2.Err != nil {
+		t.Fatalf("up after the agent was lost: %v", res2.Err)
+	}
+	for _, s := range res2.Services {
+		if s.Instance.HostID == api.HostID && s.Service != "migrate" {
+			t.Errorf("second up: %s is still on the lost agent", s.Service)
+		}
+	}
+	if p := res2.Service("web").Phase; p != provisioner.PhaseReady {
+		t.Errorf("second up: web %s, want recreated (its dependency api moved)", p)
+	}
+	chain(t, res2)
+	// The replaced task is no instance any more: one api, running.
+	insts, err = backend(t, master, Options{}).Observe(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apis := 0
+	for _, in := range insts {
+		if in.Service == "api" {
+			apis++
+			if in.State != provisioner.StateRunning {
+				t.Errorf("api after the second up: %s", in.State)
+			}
+		}
+	}
+	if apis != 1 {
+		t.Errorf("%d api instances after the second up, want 1", apis)
+	}
+	b3 := backend(t, master, Options{})
+	down(t, b3, name)
+	assertGone(t, ctx, &cluster{url: master, m: m}, b3, name)
 }

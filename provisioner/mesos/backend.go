@@ -309,6 +309,7 @@ func (b *Backend) launchedInstance(s *session, ts *taskState, inst provisioner.I
 	inst.Created, inst.Started = ts.launched, ts.running
 	endpoints(&inst, ts.hostname, ts.hostPorts)
 	inst.CPUs, inst.Memory = held(ts.info.Resources)
+	inst.HostID = ts.agentID
 	return inst
 }
 

@@ -91,8 +91,11 @@ func (m *Master) DropStream(frameworkID string) {
 
 // LoseAgent removes agent i (0-based) as when its health checks fail: its
 // tasks are lost (their containers and processes are killed), its offers
-// rescinded, and every framework gets FAILURE{agent_id}. It returns the
-// agent's ID.
+// rescinded, and every framework gets FAILURE{agent_id}. A partition-aware
+// framework gets TASK_UNREACHABLE (with unreachable_time) instead of
+// TASK_LOST, and the master lists those tasks in GET_TASKS.unreachable_tasks
+// until the framework is removed. Unlike a real partition, the tasks do not
+// run on and the agent never comes back. It returns the agent's ID.
 func (m *Master) LoseAgent(i int) (string, error) {
 	m.mu.Lock()
 	if i < 0 || i >= len(m.agents) {
@@ -131,15 +134,27 @@ func (m *Master) LoseAgent(i int) (string, error) {
 				continue
 			}
 			state := mesos.TASK_LOST
-			if fw.hasCap(mesos.FrameworkInfo_Capability_PARTITION_AWARE) {
+			pa := fw.hasCap(mesos.FrameworkInfo_Capability_PARTITION_AWARE)
+			if pa {
 				state = mesos.TASK_UNREACHABLE
 			}
 			st := m.masterStatus(t.info.TaskID, a.id, state, mesos.REASON_AGENT_REMOVED,
 				"Agent "+a.id+" removed: health check timed out")
 			st.Healthy = t.healthy
+			if pa {
+				st.UnreachableTime = &mesos.TimeInfo{Nanoseconds: m.clock.Now().UnixNano()}
+			}
 			t.state = state
+			t.last = &st
 			m.sendUpdateLocked(fw, st)
 			m.completeTaskLocked(fw, t)
+			if pa {
+				// The master keeps a partition-aware framework's tasks of an unreachable
+				// agent as unreachable tasks (GET_TASKS.unreachable_tasks), not completed:
+				// they may come back with their agent.
+				fw.completed = fw.completed[:len(fw.completed)-1]
+				fw.unreachable = append(fw.unreachable, t)
+			}
 		}
 		if fw.connected {
 			aid := mesos.AgentID{Value: a.id}

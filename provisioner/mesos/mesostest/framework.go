@@ -23,6 +23,7 @@ type framework struct {
 	suppressed    map[string]bool // roles
 	tasks         map[string]*task
 	completed     []*task
+	unreachable   []*task // on an agent lost while the framework is PARTITION_AWARE (LoseAgent)
 	registered    time.Time
 	reregistered  time.Time
 	unregistered  time.Time
@@ -330,6 +331,7 @@ func (m *Master) removeFrameworkLocked(fw *framework) {
 		}
 		m.completeTaskLocked(fw, t)
 	}
+	fw.unreachable = nil // a removed framework's tasks are not listed any more
 	delete(m.frameworks, fw.id)
 	for i, id := range m.fwOrder {
 		if id == fw.id {

@@ -210,6 +210,9 @@ func (m *Master) getTasksLocked() *master.Response_GetTasks {
 		for _, t := range fw.sortedTasks() {
 			out.Tasks = append(out.Tasks, m.taskProto(t))
 		}
+		for _, t := range fw.unreachable {
+			out.UnreachableTasks = append(out.UnreachableTasks, m.taskProto(t))
+		}
 	}
 	for _, fw := range append(fws, m.completedFws...) {
 		for _, t := range fw.completed {
