@@ -48,7 +48,10 @@ bench: build examples ## run the benchmarks (not part of test)
 	@# The loader's goal is stated for one core (issue 2): -cpu 1, so cpu-ms/op is that core's
 	@# time and not also the second core's garbage collection.
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 3x ./envs/
-	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md -mesos bench/mesos-bench.txt $(BENCHFLAGS)
+	@# One readiness attempt's CPU against real servers, protocol probes beside exec checks
+	@# (issue 18; builds the real-server images on demand).
+	$(GO) test -run '^$$' -bench 'ProbeCPU' -benchtime 20x -timeout 30m ./internal/realservers/ > bench/probes-bench.txt || echo "make bench: the readiness-check benchmark failed; see bench/probes-bench.txt"; cat bench/probes-bench.txt
+	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md -mesos bench/mesos-bench.txt -probes bench/probes-bench.txt $(BENCHFLAGS)
 
 fuzz: ## fuzz the loader, the graph and the protocol probes' parsers for FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./envs/

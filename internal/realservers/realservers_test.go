@@ -58,7 +58,7 @@ var buildMu sync.Mutex // one image build at a time: each is apt-get on 2 cores
 // realImage returns the image of a real server, building it when it is missing: minutes the
 // first time (debootstrap, apt-get), nothing afterwards. Without the build script it skips,
 // saying how, or fails under CI=true.
-func realImage(t *testing.T, name string) string {
+func realImage(t testing.TB, name string) string {
 	t.Helper()
 	testimage.Need(t)
 	img := images[name]
@@ -119,7 +119,7 @@ func repoRoot() (string, error) {
 
 // server is one container of a real server.
 type server struct {
-	t  *testing.T
+	tb testing.TB
 	id string
 }
 
@@ -141,7 +141,7 @@ func create(t *testing.T, img string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, id: id}
+	s := &server{tb: t, id: id}
 	t.Cleanup(func() {
 		if t.Failed() {
 			logs, _ := exec.Command("docker", "logs", "--tail", "30", id).CombinedOutput()
@@ -153,10 +153,10 @@ func create(t *testing.T, img string, args ...string) *server {
 }
 
 func (s *server) docker(args ...string) string {
-	s.t.Helper()
+	s.tb.Helper()
 	out, err := docker(context.Background(), args...)
 	if err != nil {
-		s.t.Fatal(err)
+		s.tb.Fatal(err)
 	}
 	return out
 }
@@ -164,10 +164,10 @@ func (s *server) docker(args ...string) string {
 // ip is the container's address on the default bridge (envctl's own process routes to it on
 // a Linux host, as envctl's direct probes do).
 func (s *server) ip() string {
-	s.t.Helper()
+	s.tb.Helper()
 	ip := s.docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", s.id)
 	if ip == "" {
-		s.t.Fatalf("container %s has no address", s.id)
+		s.tb.Fatalf("container %s has no address", s.id)
 	}
 	return ip
 }

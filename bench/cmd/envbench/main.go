@@ -39,6 +39,7 @@ type config struct {
 	keep        bool
 	planSizes   []int
 	mesos       string
+	probes      string
 	aheadOff    int
 	gateOff     int
 	reach       bool
@@ -58,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.profileSize, "profile", 30, "size of the profiled up and down (0: none)")
 	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
 	fs.StringVar(&cfg.mesos, "mesos", "", "output of `go test -bench Up30Depth5` (provisioner/mesos) to report beside (make bench gives it)")
+	fs.StringVar(&cfg.probes, "probes", "", "output of `go test -bench ProbeCPU` (internal/realservers) to report beside (make bench gives it)")
 	fs.BoolVar(&cfg.reach, "reach", true, "measure the shop's up where envctl cannot dial the containers (issue 10; needs root)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
 	fs.IntVar(&cfg.aheadOff, "ahead-off", 30, "also measure this size with create-ahead off (envctl up --create-ahead=false; 0: none)")
@@ -194,6 +196,18 @@ func (b *bench) run(ctx context.Context) error {
 			return err
 		}
 		b.res.Mesos = mesosMarkdown(runs, "`"+filepath.Base(b.cfg.mesos)+"`")
+	}
+	if b.cfg.probes != "" {
+		f, err := os.Open(b.cfg.probes)
+		if err != nil {
+			return err
+		}
+		runs, err := parseProbeBench(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		b.res.Probes = probesMarkdown(runs, "`"+filepath.Base(b.cfg.probes)+"`")
 	}
 	b.res.Machine = describeMachine(ctx, b.envctl)
 	if b.api, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err != nil {

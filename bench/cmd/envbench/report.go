@@ -160,6 +160,7 @@ type results struct {
 	Failures     []string
 	PlanScale    []*planScale
 	Mesos        string // markdown of the Mesos benchmark (-mesos), "" when not given
+	Probes       string // markdown of the readiness checks' CPU (-probes), "" when not given
 	Reach        *reachResult
 }
 
@@ -389,6 +390,7 @@ func (r *results) markdown() []byte {
 		w("\n")
 	}
 	b.WriteString(r.Mesos)
+	b.WriteString(r.Probes)
 	if r.Reach != nil {
 		b.WriteString(r.Reach.markdown())
 	}
