@@ -336,8 +336,7 @@ func TestAttach(t *testing.T) {
 // file set takes it over and removes it when done.
 func TestKilled(t *testing.T) {
 	f := newFixture(t)
-	const ttl = 15 * time.Second
-	kill := func() string {
+	kill := func(ttl time.Duration) string {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "name")
 		p := f.child(t, "killed", out, childTTL+"="+ttl.String())
@@ -354,9 +353,11 @@ func TestKilled(t *testing.T) {
 
 	// The next user, before the TTL: it finds the dead user's lease, brings the environment
 	// up (finding it up to date) and, as its last user, removes it.
-	name := kill()
+	// (A TTL that cannot pass meanwhile, even on a loaded machine: this part waits for none.)
+	const long = 10 * time.Minute
+	name := kill(long)
 	t.Run("next user", func(t *testing.T) {
-		env := envtest.Start(t, f.file, f.opts(ttl))
+		env := envtest.Start(t, f.file, f.opts(long))
 		if env.Name() != name {
 			t.Errorf("the next user got %s, want the killed one's %s", env.Name(), name)
 		}
@@ -365,8 +366,10 @@ func TestKilled(t *testing.T) {
 		t.Fatalf("after the next user: %v left, want nothing", left)
 	}
 
-	// No next user: after the TTL, envctl gc sweeps it.
-	name = kill()
+	// No next user: after the TTL, envctl gc sweeps it. The TTL is short, since the test waits
+	// for it, yet long enough that the environment cannot expire before the kill is checked.
+	const ttl = 30 * time.Second
+	name = kill(ttl)
 	labels, err := exec.Command("docker", "ps", "-a", "--filter", "label=io.envctl.env="+name, "--format", `{{.Label "io.envctl.expires"}}`).Output()
 	if err != nil {
 		t.Fatal(err)
