@@ -43,6 +43,8 @@ type config struct {
 	aheadOff    int
 	gateOff     int
 	reach       bool
+	realstack   int
+	only        string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -61,6 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.mesos, "mesos", "", "output of `go test -bench Up30Depth5` (provisioner/mesos) to report beside (make bench gives it)")
 	fs.StringVar(&cfg.probes, "probes", "", "output of `go test -bench ProbeCPU` (internal/realservers) to report beside (make bench gives it)")
 	fs.BoolVar(&cfg.reach, "reach", true, "measure the shop's up where envctl cannot dial the containers (issue 10; needs root)")
+	fs.IntVar(&cfg.realstack, "realstack", 3, "rounds of the real-server stack imported from Compose against TCP checks, quiet and busy (issue 18; 0: none)")
+	fs.StringVar(&cfg.only, "only", "", "measure only this section and replace it in -out, keeping the rest: realstack")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
 	fs.IntVar(&cfg.aheadOff, "ahead-off", 30, "also measure this size with create-ahead off (envctl up --create-ahead=false; 0: none)")
 	fs.IntVar(&cfg.gateOff, "gate-off", 30, "also measure this size with the gate off (envctl up --gate=false: created ahead, started when ready; 0: none)")
@@ -116,6 +120,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &bench{cfg: cfg, log: stderr}
+	if cfg.only == "realstack" {
+		b.loadBefore = loadavg()
+		if err := b.runOnlyRealstack(ctx, cfg.out); err != nil {
+			fmt.Fprintf(stderr, "envbench: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "envbench: wrote the realstack section of %s\n", cfg.out)
+		return exitOK
+	} else if cfg.only != "" {
+		fmt.Fprintf(stderr, "envbench: -only: %q is not a section (realstack)\n", cfg.only)
+		return exitUsage
+	}
 	err = b.run(ctx)
 
 	// Whatever happened, nothing of ours stays: a fresh context, because ctx may be cancelled.
@@ -160,6 +176,8 @@ type bench struct {
 	compose *composeTool
 	res     *results
 	api     *client.Client // the engine limit's bare client
+	// loadBefore is the load average when -only started.
+	loadBefore string
 }
 
 // commandTimeout bounds every measured command: a 60-service up takes seconds; a hang must
@@ -306,6 +324,10 @@ func (b *bench) run(ctx context.Context) error {
 	if b.cfg.reach {
 		b.logf("reach: the shop's up, direct and in setting 1")
 		b.res.Reach = b.measureReach(ctx)
+	}
+	if b.cfg.realstack > 0 {
+		b.logf("realstack: Postgres, Redis and RabbitMQ imported from Compose, against TCP checks")
+		b.res.Realstack = b.measureRealstack(ctx, b.cfg.realstack)
 	}
 	if b.cfg.profileSize > 0 {
 		if s := b.res.size(b.cfg.profileSize); s != nil {

@@ -162,6 +162,7 @@ type results struct {
 	Mesos        string // markdown of the Mesos benchmark (-mesos), "" when not given
 	Probes       string // markdown of the readiness checks' CPU (-probes), "" when not given
 	Reach        *reachResult
+	Realstack    *realstackResult
 }
 
 func (r *results) size(n int) *sizeResult {
@@ -393,6 +394,9 @@ func (r *results) markdown() []byte {
 	b.WriteString(r.Probes)
 	if r.Reach != nil {
 		b.WriteString(r.Reach.markdown())
+	}
+	if r.Realstack != nil {
+		b.WriteString(r.Realstack.markdown())
 	}
 	if r.Profile != "" {
 		w("## Profile\n\nOne more `up` and `down`, after the measured runs, with `docker events` streaming; ")
