@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWithoutReady(t *testing.T) {
+	src := `service "db" {
+  image = "pg"
+  ports = { pg = 5432 }
+  ready {
+    postgres {
+      port = "pg"
+    }
+    timeout = "1m"
+  }
+}
+service "job" {
+  image = "x"
+  ready {
+    exec = ["check"]
+  }
+}
+service "web" {
+  image = "x"
+}
+`
+	out, kinds, err := withoutReady([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "ready") || !strings.Contains(string(out), `ports = { pg = 5432 }`) || !strings.Contains(string(out), `service "web"`) {
+		t.Errorf("without ready blocks:\n%s", out)
+	}
+	if kinds != "db: postgres; job: exec" {
+		t.Errorf("kinds %q", kinds)
+	}
+}
+
+func TestSpliceSection(t *testing.T) {
+	doc := "# r\n\n## A\n\na\n\n## Real servers imported from Compose (issue 18)\n\nold\n\n## Profile\n\np\n"
+	got := string(spliceSection([]byte(doc), realstackHeading, realstackHeading+"\n\nnew\n\n"))
+	if want := "# r\n\n## A\n\na\n\n## Real servers imported from Compose (issue 18)\n\nnew\n\n## Profile\n\np\n"; got != want {
+		t.Errorf("replace: got %q, want %q", got, want)
+	}
+	got = string(spliceSection([]byte("# r\n\n## A\n\na\n\n## Profile\n\np\n"), realstackHeading, realstackHeading+"\n\nnew\n\n"))
+	if want := "# r\n\n## A\n\na\n\n" + realstackHeading + "\n\nnew\n\n## Profile\n\np\n"; got != want {
+		t.Errorf("insert: got %q, want %q", got, want)
+	}
+	got = string(spliceSection([]byte("# r\n"), realstackHeading, "S\n"))
+	if got != "# r\n\nS\n" {
+		t.Errorf("append: got %q", got)
+	}
+}
