@@ -79,7 +79,14 @@ type MultiHostOptions struct {
 	DieWithParent bool
 	// Logf receives progress lines; nil discards them.
 	Logf func(format string, args ...any)
+	// MasterEnv are MESOS_* settings for the master alone (QuickAgentLoss).
+	MasterEnv []string
 }
+
+// AgentLink is the host side of agent i's (1-based) veth pair, on the cluster's bridge: set it
+// down and the agent is cut off from the master and from every other host, as when its link
+// fails; set it up again and the agent is back.
+func (c *MultiHost) AgentLink(i int) string { return fmt.Sprintf("emh%da%d", c.Slot, i) }
 
 func slotName(k int) string   { return "envctl-mh" + strconv.Itoa(k) }
 func slotDir(k int) string    { return filepath.Join(os.TempDir(), "envctl-mesos-mh-"+strconv.Itoa(k)) }
@@ -234,7 +241,7 @@ func (c *MultiHost) start(scripts string, opt MultiHostOptions, logf func(string
 		return err
 	}
 	logf("master %s", c.Master)
-	if err := c.spawn(filepath.Join(c.Dir, "logs", "master.log"), opt, env,
+	if err := c.spawn(filepath.Join(c.Dir, "logs", "master.log"), opt, append(append([]string(nil), env...), opt.MasterEnv...),
 		filepath.Join(prefix, "sbin", "mesos-master"), "--ip="+c.Gateway, "--port=5050",
 		"--work_dir="+filepath.Join(c.Dir, "master"), "--registry=in_memory",
 		"--webui_dir="+filepath.Join(prefix, "share", "mesos", "webui")); err != nil {
@@ -376,7 +383,7 @@ func (c *MultiHost) launcherDir(prefix string) (string, error) {
 // through the bridge, and its forwards (its Docker host ports and the registry's 127.0.0.1
 // port, both to the bridge's address, masqueraded so that replies come back through here).
 func (c *MultiHost) addHost(a HostAgent, i int, regPort string) error {
-	host := fmt.Sprintf("emh%da%d", c.Slot, i)
+	host := c.AgentLink(i)
 	peer := host + "p"
 	ns := a.Namespace
 	in := func(args ...string) []string { return append([]string{"ip", "netns", "exec", ns}, args...) }

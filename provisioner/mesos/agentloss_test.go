@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"syscall"
@@ -18,13 +20,8 @@ import (
 
 // TestAgentLossReal is acceptance point 4 on real Mesos, with an agent stopped (SIGSTOP): on
 // a cluster of its own (an agent of the shared one must not stop under other tests), whose
-// master marks an agent unreachable after about 6 s (mesoscluster.QuickAgentLoss). The shop
-// comes up on two agents; the agent running api is stopped; Observe (status) reports the
-// services there unreachable, since when the master decided; a second up replaces them on the
-// other agent and recreates their dependents, and the chain answers again; down removes the
-// environment while the agent is still away; and once the agent is back (SIGCONT, also on
-// failure), nothing of the environment runs on it: the master shuts down the removed
-// framework's executors, and their containers stop.
+// master marks an agent unreachable after about 6 s (mesoscluster.QuickAgentLoss). See
+// agentLoss for what it checks.
 func TestAgentLossReal(t *testing.T) {
 	testimage.NeedTestsvc(t)
 	scripts := mesoscluster.Find()
@@ -40,6 +37,79 @@ func TestAgentLossReal(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	agentLoss(t, master, func(t *testing.T, agentAPI string) func() {
+		// Agent i listens on the master's port + i.
+		mu, _ := url.Parse(master)
+		mport, _ := strconv.Atoi(mu.Port())
+		_, aport, _ := net.SplitHostPort(agentAPI)
+		ap, _ := strconv.Atoi(aport)
+		pid, err := mesoscluster.AgentPID(dir, ap-mport)
+		if err != nil {
+			t.Fatalf("the agent at %s: %v", agentAPI, err)
+		}
+		t.Logf("SIGSTOP agent at %s (pid %d)", agentAPI, pid)
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		return func() {
+			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+				t.Errorf("SIGCONT agent %d: %v", pid, err)
+			}
+		}
+	})
+}
+
+// TestAgentLinkDownReal is acceptance point 4 with an agent cut off (its link down), on a
+// multi-host cluster of its own (agents in network namespaces of their own, see
+// mesoscluster.StartMultiHost) whose master gives up on an agent after about 6 s. See
+// agentLoss for what it checks.
+func TestAgentLinkDownReal(t *testing.T) {
+	testimage.NeedTestsvc(t)
+	scripts := mesoscluster.Find()
+	if scripts == "" || (os.Geteuid() != 0 && os.Getenv("CI") != "true") {
+		t.Skip(mesoscluster.MultiHostSkipHint)
+	}
+	c, err := mesoscluster.StartMultiHost(scripts, mesoscluster.MultiHostOptions{Agents: 3, DieWithParent: true,
+		MasterEnv: mesoscluster.QuickAgentLoss, Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("start a multi-host Mesos cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	agentLoss(t, c.Master, func(t *testing.T, agentAPI string) func() {
+		host, _, _ := net.SplitHostPort(agentAPI)
+		link := ""
+		for i, a := range c.Agents {
+			if a.Addr == host {
+				link = c.AgentLink(i + 1)
+			}
+		}
+		if link == "" {
+			t.Fatalf("no agent of the cluster at %s: %+v", agentAPI, c.Agents)
+		}
+		t.Logf("link %s of the agent at %s down", link, agentAPI)
+		if out, err := exec.Command("ip", "link", "set", link, "down").CombinedOutput(); err != nil {
+			t.Fatalf("ip link set %s down: %v: %s", link, err, out)
+		}
+		return func() {
+			if out, err := exec.Command("ip", "link", "set", link, "up").CombinedOutput(); err != nil {
+				t.Errorf("ip link set %s up: %v: %s", link, err, out)
+			}
+		}
+	})
+}
+
+// agentLoss runs the shop on master, cuts off the agent that runs api (cut; the function it
+// returns brings the agent back, and runs also when the test fails half-way), and checks:
+// Observe (status) reports the services there unreachable, since when the master decided; a
+// second up replaces them on the other agents and recreates their dependents, and the chain
+// answers again; down removes the environment while the agent is still away; and once the
+// agent is back, nothing of the environment runs on it: the master shuts down the removed
+// framework's executors, and their containers stop.
+func agentLoss(t *testing.T, master string, cut func(t *testing.T, agentAPI string) (restore func())) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	b := backend(t, master, Options{})
@@ -52,19 +122,10 @@ func TestAgentLossReal(t *testing.T) {
 	}
 	chain(t, res)
 
-	// The agent that runs api: agent i listens on the master's port + i.
 	api := res.Service("api").Instance
 	agents, err := b.agents(ctx)
 	if err != nil {
 		t.Fatal(err)
-	}
-	mu, _ := url.Parse(master)
-	mport, _ := strconv.Atoi(mu.Port())
-	_, aport, _ := net.SplitHostPort(agents[api.HostID].api)
-	ap, _ := strconv.Atoi(aport)
-	pid, err := mesoscluster.AgentPID(dir, ap-mport)
-	if err != nil {
-		t.Fatalf("api's agent %s (%s): %v", api.HostID, agents[api.HostID].api, err)
 	}
 	var lostSvcs []string
 	for _, s := range res.Services {
@@ -72,28 +133,24 @@ func TestAgentLossReal(t *testing.T) {
 			lostSvcs = append(lostSvcs, s.Service)
 		}
 	}
-	t.Logf("stopping agent %s (pid %d), which runs %v", api.HostID, pid, lostSvcs)
+	t.Logf("cutting off agent %s, which runs %v", api.HostID, lostSvcs)
 	stopped := time.Now()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	resumed := false
-	resume := func() {
-		if !resumed {
-			resumed = true
-			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-				t.Errorf("SIGCONT agent %d: %v", pid, err)
-			}
+	restore := cut(t, agents[api.HostID].api)
+	restored := false
+	back := func() {
+		if !restored {
+			restored = true
+			restore()
 		}
 	}
-	t.Cleanup(resume) // also when the test fails half-way
+	t.Cleanup(back) // also when the test fails half-way
 
 	// Status: api unreachable, since when the master decided (within its timeouts).
 	var seen provisioner.Instance
 	deadline := time.Now().Add(2 * time.Minute)
 	for seen.State != provisioner.StateUnreachable {
 		if time.Now().After(deadline) {
-			t.Fatalf("api is %s two minutes after its agent stopped; want unreachable", seen.State)
+			t.Fatalf("api is %s two minutes after its agent was cut off; want unreachable", seen.State)
 		}
 		time.Sleep(time.Second)
 		insts, err := backend(t, master, Options{}).Observe(ctx, name)
@@ -106,24 +163,24 @@ func TestAgentLossReal(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("api unreachable since %s, seen %s after the SIGSTOP", seen.Unreachable.Format(time.RFC3339Nano), time.Since(stopped).Round(time.Second))
+	t.Logf("api unreachable since %s, seen %s after the agent was cut off", seen.Unreachable.Format(time.RFC3339Nano), time.Since(stopped).Round(time.Second))
 	if seen.Unreachable.Before(stopped.Add(-time.Second)) || seen.Unreachable.After(time.Now()) {
-		t.Errorf("api unreachable since %s: want between the SIGSTOP (%s) and now", seen.Unreachable, stopped)
+		t.Errorf("api unreachable since %s: want between the cut (%s) and now", seen.Unreachable, stopped)
 	}
 	if seen.HostID != api.HostID {
-		t.Errorf("api's host %q, want the stopped agent %q", seen.HostID, api.HostID)
+		t.Errorf("api's host %q, want the lost agent %q", seen.HostID, api.HostID)
 	}
 
-	// A second up replaces what was on the stopped agent, on the other one, and recreates
-	// the dependents (their injected addresses change); the chain answers again.
+	// A second up replaces what was on the lost agent, on the others, and recreates the
+	// dependents (their injected addresses change); the chain answers again.
 	res2 := up(t, ctx, backend(t, master, Options{}), shopTarget(t, ctx, name))
 	if res2.Err != nil {
-		t.Fatalf("up after the agent stopped: %v", res2.Err)
+		t.Fatalf("up after the agent was lost: %v", res2.Err)
 	}
 	for _, s := range res2.Services {
 		t.Logf("second up: %-8s %-9s on %s", s.Service, s.Phase, s.Instance.HostID)
 		if s.Instance.HostID == api.HostID && s.Service != "migrate" {
-			t.Errorf("second up: %s is still on the stopped agent", s.Service)
+			t.Errorf("second up: %s is still on the lost agent", s.Service)
 		}
 	}
 	for _, svc := range append([]string{"api", "web"}, lostSvcs...) {
@@ -135,7 +192,7 @@ func TestAgentLossReal(t *testing.T) {
 
 	// Down while the agent is still away: everything it reaches goes, and the framework.
 	down(t, backend(t, master, Options{}), name)
-	resume()
+	back()
 	// Once the agent is back, the master shuts the removed framework's executors down there.
 	deadline = time.Now().Add(3 * time.Minute)
 	for {

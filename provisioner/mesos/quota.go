@@ -92,7 +92,7 @@ func (s *session) waitReason(ctx context.Context) string {
 	s.mu.Unlock()
 	role := roles[0]
 	if role != "*" {
-		if why := s.b.quotaReason(ctx, role, ws); why != "" {
+		if why := s.b.quotaReason(ctx, role, ws, fwID); why != "" {
 			return why
 		}
 	}
@@ -101,7 +101,7 @@ func (s *session) waitReason(ctx context.Context) string {
 
 // quotaReason tells whether role's quota limit keeps out the smallest waiting launch: what the
 // limit is, what the role holds and which frameworks hold it.
-func (b *Backend) quotaReason(ctx context.Context, role string, ws []waiting) string {
+func (b *Backend) quotaReason(ctx context.Context, role string, ws []waiting, own string) string {
 	resp, err := b.cli.operator(ctx, &master.Call{Type: master.Call_GET_QUOTA})
 	if err != nil {
 		b.logf("mesos: GET_QUOTA: %v", err)
@@ -131,7 +131,12 @@ func (b *Backend) quotaReason(ctx context.Context, role string, ws []waiting) st
 		if !in {
 			continue
 		}
-		a := sumResources(fw.AllocatedResources, role).plus(sumResources(fw.OfferedResources, role))
+		a := sumResources(fw.AllocatedResources, role)
+		if fw.FrameworkInfo.ID.GetValue() != own {
+			// The waiting environment's own offers are what the quota left it, too small:
+			// they count against the limit, but they are not what holds it.
+			a = a.plus(sumResources(fw.OfferedResources, role))
+		}
 		if a.cpus <= 0 && a.mem <= 0 {
 			continue
 		}
