@@ -61,14 +61,12 @@ func (m *Master) capLocked(role string, free res) (res, bool) {
 }
 
 // updateQuotaLocked is UPDATE_QUOTA: each config replaces the role's quota; one with neither
-// guarantees nor limits removes it (the default: no guarantee, no limit).
+// guarantees nor limits is the default (no guarantee, no limit). The real master takes a quota
+// for the default role "*" too (conformance 35).
 func (m *Master) updateQuotaLocked(u *master.Call_UpdateQuota) error {
 	for _, c := range u.QuotaConfigs {
 		if msg := validateRole(c.Role); msg != "" {
 			return fmt.Errorf("Invalid QuotaConfig: %s", msg)
-		}
-		if c.Role == "*" {
-			return fmt.Errorf("Invalid QuotaConfig: Invalid 'QuotaConfig.role': setting quota for the default '*' role is not supported")
 		}
 		for name, v := range c.Guarantees {
 			if l, ok := c.Limits[name]; ok && v.Value > l.Value+epsilon {
@@ -77,10 +75,8 @@ func (m *Master) updateQuotaLocked(u *master.Call_UpdateQuota) error {
 		}
 	}
 	for _, c := range u.QuotaConfigs {
-		if len(c.Guarantees) == 0 && len(c.Limits) == 0 {
-			delete(m.quotas, c.Role)
-			continue
-		}
+		// A config with neither guarantees nor limits is the default quota; the real master
+		// (1.12) still lists the role in GET_QUOTA then, with both empty (conformance 35).
 		m.quotas[c.Role] = c
 	}
 	// A role with more headroom may take what the allocator could not give it before.
