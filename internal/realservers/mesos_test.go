@@ -2,6 +2,8 @@ package realservers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/envctl/envctl/envs"
 	"github.com/envctl/envctl/provisioner"
+	dockerbackend "github.com/envctl/envctl/provisioner/docker"
 	"github.com/envctl/envctl/provisioner/mesos"
 	"github.com/envctl/envctl/provisioner/mesos/mesostest"
 	"github.com/envctl/envctl/provisioner/protocol"
@@ -39,9 +42,43 @@ func TestRedisProbeOnMesos(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	upRedis(t, ctx, b, img, unique("probes-mesos"))
+}
 
+// TestRedisProbeOnDocker: the same through envctl's Docker backend: its executor, its way to
+// reach the container (direct here), the probe's password from memory, and status's from the
+// container (ProbeOnce with the label's spec).
+func TestRedisProbeOnDocker(t *testing.T) {
+	t.Parallel()
+	img := realImage(t, "redis")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	b, err := dockerbackend.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	name := unique("probes-docker")
+	sr := upRedis(t, ctx, b, img, name)
+	if sr.LastProbe == nil || sr.LastProbe.Detail != "redis: PONG" {
+		t.Errorf("the last probe of up: %+v, want redis: PONG", sr.LastProbe)
+	}
+	insts, err := b.Observe(ctx, name)
+	if err != nil || len(insts) != 1 {
+		t.Fatalf("Observe: %v %v", insts, err)
+	}
+	ok, detail := provisioner.ProbeOnce(ctx, b, insts[0], provisioner.ParseReady(insts[0].Labels[provisioner.LabelReady]))
+	if !ok || detail != "redis: PONG" {
+		t.Errorf("status's probe: %v %q, want redis: PONG (the password read back from the container)", ok, detail)
+	}
+}
+
+// upRedis brings up a Redis with a password and a redis probe on b, checks it answers PONG
+// afterwards and that no label holds the password, and returns its result. It is brought
+// down at the end of the test.
+func upRedis(t *testing.T, ctx context.Context, b provisioner.Backend, img, name string) *provisioner.ServiceResult {
 	dir := t.TempDir()
-	src := `environment { name = "probes-mesos" }
+	src := `environment { name = "` + name + `" }
 variable "pw" {
   sensitive = true
   default   = "s3cret"
@@ -73,13 +110,13 @@ service "cache" {
 		t.Fatal(err)
 	}
 	res := provisioner.Apply(ctx, b, tg, provisioner.MakePlan(env.Name, desired, observed), provisioner.Options{Parallel: 4, Rollback: true, Grace: time.Second})
-	defer func() {
+	t.Cleanup(func() {
 		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
 		defer dcancel()
 		if _, err := provisioner.Down(dctx, b, env.Name, provisioner.Options{Parallel: 4}); err != nil {
 			t.Errorf("down: %v", err)
 		}
-	}()
+	})
 	if res.Err != nil {
 		t.Fatalf("up: %v", res.Err)
 	}
@@ -95,7 +132,18 @@ service "cache" {
 	if err != nil || !ok || detail != "PONG" {
 		t.Errorf("PING at %s after up: %v %q %v", ep, ok, detail, err)
 	}
-	if strings.Contains(sr.Instance.Labels[provisioner.LabelReady], "s3cret") {
-		t.Errorf("the ready label holds the password: %s", sr.Instance.Labels[provisioner.LabelReady])
+	for k, v := range sr.Instance.Labels {
+		if strings.Contains(v, "s3cret") {
+			t.Errorf("label %s holds the password: %s", k, v)
+		}
 	}
+	return sr
+}
+
+// unique makes an environment name of its own for each run: two runs of the suite on one
+// engine must not meet.
+func unique(prefix string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
 }
