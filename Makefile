@@ -51,7 +51,14 @@ bench: build examples ## run the benchmarks (not part of test)
 	@# One readiness attempt's CPU against real servers, protocol probes beside exec checks
 	@# (issue 18; builds the real-server images on demand).
 	$(GO) test -run '^$$' -bench 'ProbeCPU' -benchtime 20x -timeout 30m ./internal/realservers/ > bench/probes-bench.txt || echo "make bench: the readiness-check benchmark failed; see bench/probes-bench.txt"; cat bench/probes-bench.txt
-	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md -mesos bench/mesos-bench.txt -probes bench/probes-bench.txt $(BENCHFLAGS)
+	@# Mesos's own limit (issue 16): a bare scheduler (bench/cmd/mesosfloor, none of envctl's
+	@# code) beside envctl's up and down of 30 services flat and in 5 layers, and their idle
+	@# cost, on the double and on a real Mesos of 2 agents (mesoslimit starts its own), with the
+	@# Docker backend's idle cost beside them; medians of 3 in results.md.
+	$(GO) build -o bin/mesosfloor ./bench/cmd/mesosfloor
+	$(GO) build -o bin/mesos-double ./provisioner/mesos/mesostest/cmd/mesos-double
+	$(GO) run ./bench/cmd/mesoslimit -envctl $(BIN) -floor bin/mesosfloor -double bin/mesos-double -targets double,real,docker -runs 3 -out bench/mesos-limit.txt || echo "make bench: the Mesos limit benchmark failed; results.md says which runs"
+	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md -mesos bench/mesos-bench.txt -probes bench/probes-bench.txt -mesos-limit bench/mesos-limit.txt $(BENCHFLAGS)
 
 fuzz: ## fuzz the loader, the graph and the protocol probes' parsers for FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./envs/

@@ -12,6 +12,7 @@ import (
 
 	"github.com/envctl/envctl/provisioner"
 	"github.com/envctl/envctl/provisioner/gate"
+	"github.com/envctl/envctl/provisioner/mesos"
 )
 
 // Exit codes (design.md §3).
@@ -152,6 +153,7 @@ func globalFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "mesos-role", EnvVars: []string{"ENVCTL_MESOS_ROLE"}, Usage: "the Mesos role environments register under, so the team's quota applies (default: *, with --backend mesos)"},
 		&urfave.StringFlag{Name: "mesos-principal", EnvVars: []string{"ENVCTL_MESOS_PRINCIPAL"}, Usage: "principal for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "mesos-secret", EnvVars: []string{"ENVCTL_MESOS_SECRET"}, Usage: "secret for the Mesos master's HTTP basic authentication"},
+		&urfave.StringFlag{Name: "mesos-probe", Value: "auto", EnvVars: []string{mesos.EnvProbe}, Usage: "who checks readiness on Mesos: auto (envctl through the agents' host ports where it reaches them, else Mesos), envctl, or mesos (Mesos health checks)"},
 		&urfave.StringFlag{Name: "reach", Value: "auto", EnvVars: []string{provisioner.EnvReach}, Usage: "how envctl reaches the services (docker): auto, direct (dial the containers) or agent (probe from inside the environment's network)"},
 	}
 }

@@ -36,8 +36,14 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 		return b, nil
 	},
 	"mesos": func(ctx context.Context, c *urfave.Context) (provisioner.Backend, error) {
+		probe := global(c, "mesos-probe")
+		switch probe {
+		case "", "auto", mesos.ProbeEnvctl, mesos.ProbeMesos:
+		default:
+			return nil, usageErr("--mesos-probe (or %s) = %q: want auto, envctl or mesos", mesos.EnvProbe, probe)
+		}
 		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret"),
-			Role:   global(c, "mesos-role"),
+			Role: global(c, "mesos-role"), Probe: probe,
 			Notice: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "envctl: note: "+msg) }})
 	},
 }

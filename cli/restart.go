@@ -50,7 +50,7 @@ func restartCommand() *urfave.Command {
 				if err == nil {
 					spec := provisioner.ParseReady(inst.Labels[provisioner.LabelReady])
 					once := inst.Labels[provisioner.LabelRun] == "once"
-					if nr, ok := b.(provisioner.NativeReadiness); ok && !once {
+					if nr, ok := b.(provisioner.NativeReadiness); ok && !once && nr.ChecksNatively(inst, spec, once) {
 						err = nr.WaitReady(in.Work, inst, spec, nil)
 					} else {
 						// The container keeps its old output: a log probe must see only

@@ -670,6 +670,14 @@ func (a *applier) rollback() {
 	sort.Strings(names)
 	depsOf := func(n string) []string { return ParseDeps(byService[n].Labels[LabelDeps]) }
 	var errs []error
+	if br, ok := a.b.(BulkRemover); ok {
+		_, lost, failed := removeAll(ctx, br, created, 0, a.emit, "rollback")
+		errs = append(failed, lost...)
+		for i, err := range errs {
+			errs[i] = fmt.Errorf("rollback: %w", err)
+		}
+		names = nil
+	}
 	for _, n := range DependentsFirst(names, depsOf) {
 		inst := byService[n]
 		a.emit(Event{Service: n, Phase: PhaseRemoving, Detail: "rollback"})

@@ -236,9 +236,14 @@ type EnvironmentManager interface {
 	Teardown(ctx context.Context, env string) error
 }
 
-// NativeReadiness is a backend that checks readiness itself (Mesos health checks). The
-// executor then calls WaitReady instead of probing, and WaitReady returns nil once ready.
+// NativeReadiness is a backend that checks some readiness itself (Mesos: a job's end, the
+// sandbox of a log probe, a health check for an exec probe or where envctl cannot reach the
+// agents). For the instances and specs where ChecksNatively says so, WaitReady calls the
+// backend's WaitReady instead of probing, and it returns nil once ready; every other one is
+// probed by envctl's own prober like on any backend (ProbeAddrs, Reacher, ProbeNet), so that
+// every probe kind works there without code of the backend's own.
 type NativeReadiness interface {
+	ChecksNatively(inst Instance, spec ReadySpec, once bool) bool
 	WaitReady(ctx context.Context, inst Instance, spec ReadySpec, report func(ProbeResult)) error
 }
 

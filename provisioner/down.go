@@ -83,6 +83,60 @@ const maxSettleRounds = 6
 // orphaned create within a second when idle, but took over 2 s at a load average of 18.
 const minSettle = 3 * time.Second
 
+// BulkRemover is a backend that removes many instances best all at once (Mesos: every KILL
+// sent together, then one wait for all the terminal updates; a walk of dependents before
+// their dependencies would make each layer wait for the stop of the one above it). Down and a
+// rollback give it every instance in one call. RemoveAll stops running instances with grace
+// (0: at once), removes them, and calls removed for each (err nil when it is gone) from any
+// goroutine; it returns once every instance is settled or ctx ends.
+type BulkRemover interface {
+	RemoveAll(ctx context.Context, insts []Instance, grace time.Duration, removed func(Instance, error))
+}
+
+// removeAll removes insts through a BulkRemover, with the events Down's walk emits: removing
+// for every service at once, removed for each once all its instances are gone.
+func removeAll(ctx context.Context, br BulkRemover, insts []Instance, grace time.Duration, emit func(Event), what string) (removed int, lost, errs []error) {
+	left := map[string]int{}
+	var order []string
+	for _, inst := range insts {
+		if left[inst.Service] == 0 {
+			order = append(order, inst.Service)
+		}
+		left[inst.Service]++
+	}
+	for _, svc := range order {
+		emit(Event{Service: svc, Phase: PhaseRemoving, Detail: what})
+	}
+	var mu sync.Mutex
+	br.RemoveAll(ctx, insts, grace, func(inst Instance, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs, lost = removeFailed(inst, err, errs, lost)
+			return
+		}
+		removed++
+		if left[inst.Service]--; left[inst.Service] == 0 {
+			emit(Event{Service: inst.Service, Phase: PhaseRemoved})
+		}
+	})
+	sort.Slice(lost, func(i, j int) bool { return lost[i].Error() < lost[j].Error() })
+	return removed, lost, errs
+}
+
+// removeFailed files a failed removal: lost when the instance's host does not answer, else an
+// error.
+func removeFailed(inst Instance, err error, errs, lost []error) ([]error, []error) {
+	if errors.Is(err, ErrHostUnreachable) {
+		who := inst.Name
+		if who == "" {
+			who = inst.ID
+		}
+		return errs, append(lost, fmt.Errorf("%s (%s): %w", inst.Service, who, err))
+	}
+	return append(errs, fmt.Errorf("remove %s: %w", inst.Name, err)), lost
+}
+
 // LeftError is Down's error when instances could not be removed because their hosts do not
 // answer (ErrHostUnreachable); everything else of the environment is gone.
 type LeftError struct {
@@ -102,8 +156,8 @@ func (e *LeftError) Error() string {
 
 func (e *LeftError) Unwrap() error { return ErrHostUnreachable }
 
-// removeInstances removes insts, dependents before their dependencies. lost are the removals
-// that failed because the instance's host does not answer.
+// removeInstances removes insts, dependents before their dependencies (or all at once on a
+// BulkRemover). lost are the removals that failed because the instance's host does not answer.
 func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Options) (int, []error, error) {
 	byService := map[string][]Instance{}
 	g := graph.New()
@@ -134,6 +188,17 @@ func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Optio
 			emitMu.Unlock()
 		}
 	}
+	if br, ok := b.(BulkRemover); ok {
+		var grace time.Duration
+		if opt.Grace > 0 {
+			grace = opt.Grace
+		}
+		n, lost, errs := removeAll(ctx, br, insts, grace, emit, "")
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+		}
+		return n, lost, errors.Join(errs...)
+	}
 	walkErr := graph.Walk(ctx, g, graph.WalkOptions{}, func(ctx context.Context, svc string) error {
 		sem <- struct{}{}
 		defer func() { <-sem }()
@@ -145,15 +210,7 @@ func removeInstances(ctx context.Context, b Backend, insts []Instance, opt Optio
 			}
 			if err := b.Remove(ctx, inst); err != nil {
 				mu.Lock()
-				if errors.Is(err, ErrHostUnreachable) {
-					who := inst.Name
-					if who == "" {
-						who = inst.ID
-					}
-					lost = append(lost, fmt.Errorf("%s (%s): %w", inst.Service, who, err))
-				} else {
-					errs = append(errs, fmt.Errorf("remove %s: %w", inst.Name, err))
-				}
+				errs, lost = removeFailed(inst, err, errs, lost)
 				mu.Unlock()
 				// Keep going: a dependency left behind is better than a half-done down that
 				// stops at the first error.

@@ -111,3 +111,56 @@ func TestDownLeavesUnreachable(t *testing.T) {
 		t.Errorf("Down removed %d, left %v, torn down %v; want 2 removed, api left, the environment torn down", n, b.insts, b.torndown)
 	}
 }
+
+// bulkBackend records how Down removes its instances.
+type bulkBackend struct {
+	lateBackend
+	insts []Instance
+	calls [][]Instance // RemoveAll's
+	one   int          // Remove's
+}
+
+func (b *bulkBackend) Observe(context.Context, string) ([]Instance, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.insts, nil
+}
+func (b *bulkBackend) Remove(context.Context, Instance) error { b.one++; return nil }
+func (b *bulkBackend) RemoveAll(_ context.Context, insts []Instance, _ time.Duration, removed func(Instance, error)) {
+	b.mu.Lock()
+	b.calls = append(b.calls, insts)
+	b.insts = nil
+	b.mu.Unlock()
+	for _, inst := range insts {
+		removed(inst, nil)
+	}
+}
+
+// TestDownBulk: on a BulkRemover, Down removes every instance in one call, whatever depends on
+// what (Mesos kills all its tasks at once), and still says removing and removed per service.
+func TestDownBulk(t *testing.T) {
+	b := &bulkBackend{insts: []Instance{
+		{ID: "1", Service: "db", Labels: map[string]string{}},
+		{ID: "2", Service: "api", Labels: map[string]string{LabelDeps: "db"}},
+		{ID: "3", Service: "web", Labels: map[string]string{LabelDeps: "api"}},
+		{ID: "4", Service: "web", Labels: map[string]string{LabelDeps: "api"}},
+	}}
+	var mu sync.Mutex
+	phases := map[string][]Phase{}
+	n, err := Down(context.Background(), b, "e", Options{Parallel: 2, Events: func(ev Event) {
+		mu.Lock()
+		phases[ev.Service] = append(phases[ev.Service], ev.Phase)
+		mu.Unlock()
+	}})
+	if err != nil || n != 4 {
+		t.Fatalf("Down = %d, %v; want 4 removed", n, err)
+	}
+	if len(b.calls) != 1 || len(b.calls[0]) != 4 || b.one != 0 {
+		t.Errorf("RemoveAll calls %d (first of %d), Remove calls %d; want one RemoveAll of all 4", len(b.calls), len(b.calls[0]), b.one)
+	}
+	for _, svc := range []string{"db", "api", "web"} {
+		if p := phases[svc]; len(p) != 2 || p[0] != PhaseRemoving || p[1] != PhaseRemoved {
+			t.Errorf("%s: events %v, want removing then removed", svc, p)
+		}
+	}
+}

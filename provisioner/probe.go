@@ -102,7 +102,7 @@ func WaitReady(ctx context.Context, b Backend, inst Instance, spec ReadySpec, on
 	if timeout <= 0 {
 		timeout = DefaultReadyTimeout
 	}
-	if nr, ok := b.(NativeReadiness); ok {
+	if nr, ok := b.(NativeReadiness); ok && nr.ChecksNatively(inst, spec, once) {
 		tctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		err := nr.WaitReady(tctx, inst, spec, report)

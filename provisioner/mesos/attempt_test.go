@@ -20,7 +20,7 @@ func TestHealthCheckAttemptTimeoutSet(t *testing.T) {
 			Ports: []provisioner.Port{{Name: "http", Port: 80}},
 			Ready: provisioner.ReadySpec{Kind: provisioner.ProbeTCP, Port: "http", Timeout: time.Minute, AttemptTimeout: tc.set},
 		}
-		hc := b.healthCheck(spec)
+		hc := b.healthCheck(spec, true)
 		if hc == nil {
 			t.Fatalf("attempt_timeout %v: no health check", tc.set)
 		}

@@ -26,7 +26,13 @@ type Options struct {
 	Role string
 	// DefaultFailover is the failover_timeout of an environment without an expiry (24 h).
 	DefaultFailover time.Duration
-	// HealthInterval is the health check interval when the ready block sets none (250 ms).
+	// Probe says who checks readiness: "envctl" (envctl probes every task from outside,
+	// through its agent's host and host port), "mesos" (Mesos health checks), or "" to
+	// decide per agent: envctl where it reaches the agent's host ports (reach.go), Mesos
+	// elsewhere. "" reads ENVCTL_MESOS_PROBE. An exec probe is a Mesos COMMAND check always.
+	Probe string
+	// HealthInterval is the interval of the Mesos health checks envctl still uses when the
+	// ready block sets none (1 s, and never less: task.go).
 	HealthInterval time.Duration
 	// BatchWindow is how long a new launch waits for others before envctl asks for offers
 	// (250 ms): services freed by dependencies that get ready close together then share one
@@ -70,6 +76,9 @@ type Backend struct {
 	// from Observe, or a rollback would never find its environment empty.
 	removed map[string]bool
 
+	probe string     // Options.Probe resolved: "", "envctl" or "mesos"
+	reach reachState // which agents envctl reaches (reach.go)
+
 	// offerEvents counts the OFFERS events this process received: the offer rounds of its
 	// ups, which the benchmarks report on a real master (that keeps no such count).
 	offerEvents atomic.Int64
@@ -82,6 +91,8 @@ var (
 	_ provisioner.LogReader          = (*Backend)(nil)
 	_ provisioner.EnvironmentManager = (*Backend)(nil)
 	_ provisioner.StartPlanner       = (*Backend)(nil)
+	_ provisioner.Reacher            = (*Backend)(nil)
+	_ provisioner.BulkRemover        = (*Backend)(nil)
 )
 
 // New connects to the master. A master that does not answer gives an error that wraps
@@ -102,11 +113,15 @@ func New(ctx context.Context, opt Options) (*Backend, error) {
 	if opt.OfferHold <= 0 {
 		opt.OfferHold = 15 * time.Second
 	}
+	probe, err := probeMode(opt)
+	if err != nil {
+		return nil, err
+	}
 	cli, err := newClient(opt.Master, opt.Principal, opt.Secret)
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{opt: opt, cli: cli, sessions: map[string]*session{}, removed: map[string]bool{}}
+	b := &Backend{opt: opt, cli: cli, sessions: map[string]*session{}, removed: map[string]bool{}, probe: probe}
 	// One cheap call proves the master (or its leader) answers, within the dial timeout.
 	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
@@ -188,10 +203,10 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	if err := CheckSpec(spec); err != nil {
 		return provisioner.Instance{}, err
 	}
-	if r := spec.Ready; !spec.Once && r.Kind == provisioner.ProbeHTTP && r.Status != 0 && (r.Status < 200 || r.Status > 399) {
+	if r := spec.Ready; b.probe == ProbeMesos && !spec.Once && r.Kind == provisioner.ProbeHTTP && r.Status != 0 && (r.Status < 200 || r.Status > 399) {
 		// A Mesos HTTP health check passes on 200-399 only (mesos.md §2.3), so such a task would
-		// be killed as unhealthy however well it answered.
-		return provisioner.Instance{}, fmt.Errorf("service %q: ready http status = %d cannot be checked on Mesos: its HTTP health checks count only 200-399 as healthy", spec.Service, r.Status)
+		// be killed as unhealthy however well it answered. (envctl's own probe checks any.)
+		return provisioner.Instance{}, fmt.Errorf("service %q: ready http status = %d cannot be checked with --mesos-probe=mesos: Mesos's HTTP health checks count only 200-399 as healthy", spec.Service, r.Status)
 	}
 	s, err := b.session(ctx, spec.Env, &spec)
 	if err != nil {
@@ -328,6 +343,33 @@ func (b *Backend) Remove(ctx context.Context, inst provisioner.Instance) error {
 	b.removed[inst.ID] = true
 	b.mu.Unlock()
 	return nil
+}
+
+// RemoveAll kills every instance at once — each KILL goes out at the same moment, on the
+// environment's one subscription — and then waits for all their terminal updates together,
+// so that removing 30 tasks takes about as long as killing one (Mesos's own limit, which
+// make bench measures with a bare scheduler), instead of a walk of dependents before their
+// dependencies that waits for each layer's stop before it kills the next.
+func (b *Backend) RemoveAll(ctx context.Context, insts []provisioner.Instance, grace time.Duration, removed func(provisioner.Instance, error)) {
+	var wg sync.WaitGroup
+	for _, inst := range insts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := grace
+			if inst.State != provisioner.StateRunning {
+				g = 0
+			}
+			err := b.kill(ctx, inst, g)
+			if err == nil && inst.ID != "" {
+				b.mu.Lock()
+				b.removed[inst.ID] = true
+				b.mu.Unlock()
+			}
+			removed(inst, err)
+		}()
+	}
+	wg.Wait()
 }
 
 func (b *Backend) isRemoved(id string) bool {

@@ -24,8 +24,22 @@
 // D offer rounds however its layers become launchable (offers.go); the framework SUPPRESSes
 // when it wants no offers.
 //
-// Readiness is native (provisioner.NativeReadiness): the ready block becomes a Mesos health
-// check (HTTP, TCP or COMMAND, run by the executor next to the task), watched through
-// `healthy` in status updates; a job is ready at TASK_FINISHED; a log probe, which Mesos lacks,
-// reads the task's sandbox through the agent's files API, as Logs does.
+// Readiness costs the cluster nothing once a service is ready. envctl probes each task itself,
+// from outside, through its agent's host and the task's host port (Instance.ProbeAddrs), with
+// provisioner's generic prober — the same probe kinds, semantics and adaptive schedule as on
+// Docker (every 20 ms for a second, then backing off), protocol probes included — and stops
+// when the task is ready: such a task carries no Mesos health check, which would run every
+// interval for its whole life (a fork of curl or mesos-tcp-connect by the executor each time:
+// at the old 250 ms, 30 idle tasks kept Mesos and the engine at 1.9 cores). What envctl cannot
+// probe from outside stays with Mesos (ChecksNatively): a job is ready at TASK_FINISHED; a log
+// probe reads the task's sandbox through the agent's files API, as Logs does; an exec probe is
+// a COMMAND health check (the Docker containerizer gives a framework no other way into a
+// container). Whether envctl reaches an agent's host ports is found once per agent, on its
+// first offer (reach.go: one dial to its host at an offered port; accepted or refused means
+// reachable); an agent it cannot reach gets its tasks' readiness as Mesos health checks, and
+// ReachOf says so (up's --diagnostics and -o json). --mesos-probe (ENVCTL_MESOS_PROBE) forces
+// either way. Every Mesos health check envctl still makes runs every second at most.
+//
+// Down kills every task at once and waits for all the terminal updates together
+// (provisioner.BulkRemover), instead of walking dependents before their dependencies.
 package mesos

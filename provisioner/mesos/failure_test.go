@@ -96,23 +96,6 @@ service "api" {
 			service: "api", reason: "did not become ready within 3s", exitCode: -1, probeDetail: "HTTP 200, want 204",
 		},
 		{
-			name: "status-mesos-cannot-check",
-			hcl: `
-service "api" {
-  image   = var.img
-  command = ["--http", "8080"]
-  ports   = { http = 8080 }
-  ready {
-    http {
-      port   = "http"
-      status = 401
-    }
-  }
-}`,
-			service: "api", reason: "failed to start", exitCode: -1,
-			errText: `ready http status = 401 cannot be checked on Mesos: its HTTP health checks count only 200-399 as healthy`,
-		},
-		{
 			// No agent can take it: it waits for offers until its ready timeout (at least
 			// minOfferWait), and the error says it was never launched and what it asked for,
 			// not that it did not get ready.

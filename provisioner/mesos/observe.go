@@ -294,8 +294,24 @@ func (b *Backend) Environments(ctx context.Context) ([]provisioner.EnvInfo, erro
 	return out, nil
 }
 
-// Inspect reads one instance's current state from the master.
+// Inspect reads one instance's current state: from the status updates of this process's
+// subscription when it watches the task (envctl's prober asks every few attempts whether the
+// task exited, and a snapshot of the master is three operator calls), else from the master.
 func (b *Backend) Inspect(ctx context.Context, inst provisioner.Instance) (provisioner.Instance, error) {
+	b.mu.Lock()
+	s := b.sessions[inst.Env]
+	b.mu.Unlock()
+	if s != nil {
+		if v, _, ok := s.view(inst.ID); ok && v.known {
+			out := inst
+			out.State = stateOf(v.status.GetState())
+			out.ExitCode = -1
+			if out.State == provisioner.StateExited {
+				out.ExitCode = exitCode(v.status)
+			}
+			return out, nil
+		}
+	}
 	snap, t, err := b.findTask(ctx, inst.Env, inst.ID)
 	if err != nil {
 		return inst, err

@@ -337,7 +337,7 @@ func (s *session) placeLocked(mode launchMode) []*agentSlot {
 		hostPorts, best.ports = takePorts(best.ports, len(ts.spec.Ports))
 		best.cpus -= need.cpus
 		best.mem -= need.mem
-		info := s.b.taskInfo(ts.id, best.agentID, best.role, *ts.spec, need, hostPorts)
+		info := s.b.taskInfo(ts.id, best.agentID, best.role, *ts.spec, need, hostPorts, s.b.byMesos(s.env, best.hostname))
 		ts.pending, ts.info, ts.agentID, ts.hostname, ts.launched = false, &info, best.agentID, best.hostname, time.Now()
 		ts.hostPorts = map[string]int{}
 		for i, p := range ts.spec.Ports {

@@ -56,6 +56,28 @@ func (b *Backend) watch(ctx context.Context, inst provisioner.Instance) (taskVie
 	return v, tick, nil
 }
 
+// ChecksNatively tells which readiness this backend checks itself (WaitReady) rather than
+// envctl's generic prober: a job (its end, TASK_FINISHED), a log probe (the task's sandbox
+// through the agent's files API), an exec probe (a Mesos COMMAND health check: the Docker
+// containerizer gives a framework no other way into a container), and every probe of a task
+// that carries a Mesos health check because envctl cannot reach its agent's host ports
+// (LabelReadiness). Everything else — http, tcp, the default ports check and any protocol
+// probe — is probed by envctl from outside, through ProbeAddrs: the agent's host and the
+// task's host port, on the same adaptive schedule as on Docker, and nothing runs on the
+// cluster for it, during the start or after.
+func (b *Backend) ChecksNatively(inst provisioner.Instance, rs provisioner.ReadySpec, once bool) bool {
+	return once || inst.Labels[provisioner.LabelRun] == "once" || rs.Kind == provisioner.ProbeLog ||
+		rs.Kind == provisioner.ProbeExec || inst.Labels[LabelReadiness] == ProbeMesos
+}
+
+// unreachable tells whether envctl found inst's agent out of its reach (reach.go).
+func (b *Backend) unreachable(inst provisioner.Instance) bool {
+	b.reach.mu.Lock()
+	defer b.reach.mu.Unlock()
+	a := b.reach.agents[inst.Host]
+	return a != nil && !a.ok
+}
+
 // WaitReady waits until the Mesos health check of inst passes (or, without one, it runs; a job:
 // it finished; a log probe: a line of its sandbox output matches). The caller bounds ctx with
 // the ready timeout. Every health observation is reported.
@@ -100,7 +122,7 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 			key := fmt.Sprintf("%d/%d/%v", h.Attempt, h.At.UnixNano(), h.OK)
 			if !seen[key] {
 				seen[key] = true
-				if !h.OK && rs.Kind == provisioner.ProbeHTTP && ctx.Err() == nil {
+				if !h.OK && rs.Kind == provisioner.ProbeHTTP && ctx.Err() == nil && !b.unreachable(inst) {
 					// Mesos says only "unhealthy" (its executor logs why, among its own lines):
 					// envctl asks once itself through the published port, so the report says
 					// what the service answered ("HTTP 503").
@@ -148,6 +170,10 @@ func (b *Backend) WaitReady(ctx context.Context, inst provisioner.Instance, rs p
 					}
 					switch {
 					case !healthy:
+					case exactStatus(rs) && b.unreachable(inst):
+						rep(provisioner.ProbeResult{At: time.Now(), OK: true, Detail: fmt.Sprintf(
+							"Mesos health check passed (any HTTP 200-399: envctl cannot reach the agent to check for %d itself)", rs.Status)})
+						return nil
 					case exactStatus(rs):
 						// Mesos passed any 200-399; the file asked for one status. envctl checks
 						// it itself through the published port (an HTTP answer, unlike a TCP

@@ -347,6 +347,9 @@ func (s *session) handle(ctx context.Context, ev *scheduler.Event) error {
 		return s.call(ctx, &scheduler.Call{Type: scheduler.Call_RECONCILE, Reconcile: &scheduler.Call_Reconcile{}})
 	case scheduler.Event_OFFERS:
 		s.b.offerEvents.Add(1)
+		// Before any launch goes out on them: a task's health check depends on whether
+		// envctl reaches its agent (reach.go).
+		s.b.checkAgents(ev.Offers.Offers)
 		s.addOffers(ev.Offers.Offers)
 		s.dispatch(ctx)
 		return nil

@@ -26,20 +26,42 @@ const LabelHostPorts = "io.envctl.hostports"
 // frameworkPrefix starts the name of every framework envctl registers.
 const frameworkPrefix = "envctl-"
 
+// LabelReadiness records on a task who checks its readiness: "envctl" (envctl probes it from
+// outside through its agent's host and host port; the task has no health check) or "mesos" (a
+// Mesos health check in the task: envctl could not reach the agent's host ports, or --mesos-probe
+// said so). An exec probe is a COMMAND health check either way.
+const LabelReadiness = "io.envctl.readiness"
+
+// Who checks readiness (LabelReadiness, Options.Probe).
+const (
+	ProbeEnvctl = "envctl"
+	ProbeMesos  = "mesos"
+)
+
 // Health check timing (mesos.md §1.11: the Mesos defaults wait 15 s before the first check).
+// A Mesos health check runs for the task's whole life — its interval cannot change after the
+// launch — and on the Docker containerizer every check is a fork of a helper (mesos-tcp-connect,
+// curl, docker exec) by the executor: at the old 250 ms, 30 tasks kept Mesos's processes and
+// the engine at 1.9 cores while idle (issue 16). So envctl checks from outside wherever it can
+// reach the agents' host ports, and a Mesos check, where one is kept (an exec probe, or an
+// agent envctl cannot reach), runs every second unless the ready block says otherwise, and
+// never faster: one second is the readiness delay a check adds at most, and the cost of one
+// check a second per such task (measured: README, "What readiness costs on Mesos").
+//
 // Failures are reported from the first check (no grace period), so that envctl sees every
 // observation; Mesos kills the task only after failing for longer than the ready timeout, so
 // that envctl's own timeout, with its report, comes first.
 //
 // The attempt timeout is generous (up to 10 s) because on a real agent each check forks a
-// helper (mesos-tcp-connect, curl) through the Docker executor, and on a busy host that fork
-// alone took over 2 s. Every timed-out check is an "unhealthy" status update, and an agent
-// sends a task's updates one at a time, each after envctl's acknowledgement of the one before:
-// with the old 2 s timeout, 30 tasks on 3 agents at load 60 queued dozens of them per task,
-// and the one "healthy" update waited behind them for minutes (issue 13, BenchmarkUp30Depth5).
-// A refused connection or a wrong HTTP status still fails at once, whatever the timeout.
+// helper through the Docker executor, and on a busy host that fork alone took over 2 s. Every
+// timed-out check is an "unhealthy" status update, and an agent sends a task's updates one at
+// a time, each after envctl's acknowledgement of the one before: with the old 2 s timeout, 30
+// tasks on 3 agents at load 60 queued dozens of them per task, and the one "healthy" update
+// waited behind them for minutes (issue 13, BenchmarkUp30Depth5). A refused connection or a
+// wrong HTTP status still fails at once, whatever the timeout.
 const (
-	defaultHealthInterval = 250 * time.Millisecond
+	defaultHealthInterval = time.Second
+	minHealthInterval     = time.Second
 	minAttemptTimeout     = 2 * time.Second
 	maxAttemptTimeout     = 10 * time.Second
 )
@@ -142,7 +164,9 @@ func label(k, v string) mesospb.Label { return mesospb.Label{Key: k, Value: &v} 
 // role is the role the offer was allocated to ("" for a framework without MULTI_ROLE): the
 // resources carry it as their allocation_info, as the master expects of a MULTI_ROLE
 // framework's (it would inject it otherwise, mesos.md §1.6).
-func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need request, hostPorts []uint64) mesospb.TaskInfo {
+// byMesos says whether readiness is a Mesos health check (the agent cannot be reached from
+// here, or --mesos-probe=mesos), rather than envctl's own probes.
+func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need request, hostPorts []uint64, byMesos bool) mesospb.TaskInfo {
 	resources := []mesospb.Resource{scalar("cpus", need.cpus), scalar("mem", need.mem)}
 	if len(hostPorts) > 0 {
 		resources = append(resources, portsResource(hostPorts))
@@ -190,6 +214,10 @@ func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need
 		lbl[k] = v
 	}
 	lbl[LabelHostPorts] = strings.Join(hp, ",")
+	lbl[LabelReadiness] = ProbeEnvctl
+	if byMesos {
+		lbl[LabelReadiness] = ProbeMesos
+	}
 	keys := make([]string, 0, len(lbl))
 	for k := range lbl {
 		keys = append(keys, k)
@@ -216,22 +244,28 @@ func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need
 		Command:     cmd,
 		Container:   container,
 		KillPolicy:  kill,
-		HealthCheck: b.healthCheck(spec),
+		HealthCheck: b.healthCheck(spec, byMesos),
 		Labels:      labels,
 	}
 }
 
 // healthCheck turns the ready block into a Mesos health check; nil when readiness is not a
-// check Mesos runs: a job (ready when finished), a log probe (read by envctl), or no ports.
-func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
+// check Mesos runs: a job (ready when finished), a log probe (read by envctl), no ports, or,
+// unless byMesos, every probe envctl makes from outside (all but exec: the Docker
+// containerizer offers envctl no way to run a command in a task but a COMMAND check).
+func (b *Backend) healthCheck(spec provisioner.Spec, byMesos bool) *mesospb.HealthCheck {
 	if spec.Once {
 		return nil
 	}
 	r := spec.Ready
+	if !byMesos && r.Kind != provisioner.ProbeExec {
+		return nil
+	}
 	interval := r.Interval
 	if interval <= 0 {
 		interval = b.opt.HealthInterval
 	}
+	interval = max(interval, minHealthInterval)
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = provisioner.DefaultReadyTimeout
@@ -270,13 +304,20 @@ func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
 		if path == "" {
 			path = "/"
 		}
+		if r.Status != 0 && (r.Status < 200 || r.Status > 399) {
+			// Mesos takes only 200-399 as healthy: an answer of another status would
+			// fail the check for ever; that the port accepts is what Mesos can see.
+			hc.Type = mesospb.HealthCheck_TCP
+			hc.TCP = &mesospb.HealthCheck_TCPCheckInfo{Port: port}
+			break
+		}
 		// Mesos takes 200-399 as healthy and ignores `statuses` (mesos.md §2.3).
 		hc.Type = mesospb.HealthCheck_HTTP
 		hc.HTTP = &mesospb.HealthCheck_HTTPCheckInfo{Port: port, Path: &path, Scheme: ptr("http")}
 	case provisioner.ProbeTCP, provisioner.ProbePostgres, provisioner.ProbeMySQL, provisioner.ProbeRedis,
 		provisioner.ProbeAMQP, provisioner.ProbeMemcached, provisioner.ProbeGRPC, provisioner.ProbeKafka, provisioner.ProbeMongoDB:
-		// Mesos health checks know no server protocols: a protocol probe is checked as TCP of
-		// its port here, until envctl probes Mesos tasks itself (issue 14's readiness).
+		// Mesos health checks know no server protocols: where Mesos checks readiness (an agent
+		// envctl cannot reach), a protocol probe is checked as TCP of its port.
 		port, ok := containerPort(r.Port)
 		if !ok {
 			return nil
@@ -298,7 +339,14 @@ func (b *Backend) healthCheck(spec provisioner.Spec) *mesospb.HealthCheck {
 		hc.Type = mesospb.HealthCheck_TCP
 		hc.TCP = &mesospb.HealthCheck_TCPCheckInfo{Port: uint32(spec.Ports[0].Port)}
 	default:
-		return nil
+		// A probe kind newer than this list, on a port: the port accepting is what Mesos
+		// can see.
+		port, ok := containerPort(r.Port)
+		if !ok {
+			return nil
+		}
+		hc.Type = mesospb.HealthCheck_TCP
+		hc.TCP = &mesospb.HealthCheck_TCPCheckInfo{Port: port}
 	}
 	return hc
 }

@@ -40,6 +40,7 @@ type config struct {
 	planSizes   []int
 	mesos       string
 	probes      string
+	mesosLimit  string
 	aheadOff    int
 	gateOff     int
 	reach       bool
@@ -60,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.out, "out", "bench/results.md", "where to write the results")
 	fs.IntVar(&cfg.profileSize, "profile", 30, "size of the profiled up and down (0: none)")
 	fs.StringVar(&cfg.compose, "compose", os.Getenv("COMPOSE"), "a Docker Compose v2 binary (default $COMPOSE, else docker compose / docker-compose if v2)")
+	fs.StringVar(&cfg.mesosLimit, "mesos-limit", "", "output of bench/cmd/mesoslimit (Mesos's own limit beside envctl, issue 16) to report (make bench gives it)")
 	fs.StringVar(&cfg.mesos, "mesos", "", "output of `go test -bench Up30Depth5` (provisioner/mesos) to report beside (make bench gives it)")
 	fs.StringVar(&cfg.probes, "probes", "", "output of `go test -bench ProbeCPU` (internal/realservers) to report beside (make bench gives it)")
 	fs.BoolVar(&cfg.reach, "reach", true, "measure the shop's up where envctl cannot dial the containers (issue 10; needs root)")
@@ -226,6 +228,18 @@ func (b *bench) run(ctx context.Context) error {
 			return err
 		}
 		b.res.Probes = probesMarkdown(runs, "`"+filepath.Base(b.cfg.probes)+"`")
+	}
+	if b.cfg.mesosLimit != "" {
+		f, err := os.Open(b.cfg.mesosLimit)
+		if err != nil {
+			return err
+		}
+		lr, err := parseLimit(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		b.res.MesosLimit = limitMarkdown(lr, "`"+filepath.Base(b.cfg.mesosLimit)+"`")
 	}
 	b.res.Machine = describeMachine(ctx, b.envctl)
 	if b.api, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err != nil {

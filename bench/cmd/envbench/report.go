@@ -161,6 +161,7 @@ type results struct {
 	PlanScale    []*planScale
 	Mesos        string // markdown of the Mesos benchmark (-mesos), "" when not given
 	Probes       string // markdown of the readiness checks' CPU (-probes), "" when not given
+	MesosLimit   string // markdown of Mesos's own limit beside envctl (-mesos-limit), "" when not given
 	Reach        *reachResult
 	Realstack    *realstackResult
 }
@@ -390,6 +391,7 @@ func (r *results) markdown() []byte {
 		}
 		w("\n")
 	}
+	b.WriteString(r.MesosLimit)
 	b.WriteString(r.Mesos)
 	b.WriteString(r.Probes)
 	if r.Reach != nil {

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLimitMarkdown: mesoslimit's lines become medians and issue 16's verdicts.
+func TestLimitMarkdown(t *testing.T) {
+	in := `start load="1.00 2.00 3.00" time=x
+result target=real round=1 kind=floor n=1 ready=5 l2r=3 down=1 load="1 1 1"
+result target=real round=1 kind=floor n=30 ready=30 l2r=10 down=6 idle_mesos=0.05 idle_engine=0.05 load="1 1 1"
+result target=real round=1 kind=flat n=30 up=32 down=8 idle_mesos=0.02 idle_engine=0.05 load="1 1 1"
+result target=real round=1 kind=layers n=30 up=50 down=7 load="1 1 1"
+result target=real round=2 kind=flat n=30 up=34 down=6 idle_mesos=0.02 idle_engine=0.05 load="1 1 1"
+fail target=real round=2 kind=layers err="boom"
+end load="4.00 5.00 6.00" time=y
+`
+	lr, err := parseLimit(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lr.Runs) != 5 || len(lr.Failures) != 1 || lr.LoadStart != "1.00 2.00 3.00" {
+		t.Fatalf("parsed %+v", lr)
+	}
+	md := limitMarkdown(lr, "x")
+	for _, want := range []string{
+		"| real | envctl, N flat | 2 | 33.00 (32.00–34.00) | 7.00 (6.00–8.00) |",
+		"up of 30 flat ≤ 1.1 × the bare scheduler's ready (30.00 s): 33.00 against 33.00 — met",
+		"up of 30 in 5 layers ≤ that + 5 × one task's launch-to-ready (3.00 s): 50.00 against 45.00 — **not met**",
+		"down of 30 ≤ 1.2 × the bare kill (6.00 s): 7.00 against 7.20 — met",
+		"idle cores (Mesos + engine) ≤ 1.2 × the bare tasks' (0.100) + 0.05: 0.07 against 0.17 — met",
+		"boom",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("missing %q in:\n%s", want, md)
+		}
+	}
+}
