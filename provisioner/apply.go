@@ -145,6 +145,9 @@ var ErrInterrupted = errors.New("interrupted")
 // parallel; a failure stops the launching of new services, and with opt.Rollback everything
 // this run started is removed again.
 func Apply(ctx context.Context, b Backend, target *Target, plan *Plan, opt Options) *Result {
+	if _, ok := b.(UnboundedStarts); ok && opt.Parallel < len(target.Env.Services) {
+		opt.Parallel = len(target.Env.Services)
+	}
 	a := &applier{b: b, t: target, plan: plan, opt: opt, res: &Result{Env: target.Env.Name, Backend: b.Name(), Begin: opt.now()}}
 	a.emitMu = &sync.Mutex{}
 	a.sem = make(chan struct{}, max(opt.Parallel, 1))

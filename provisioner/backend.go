@@ -329,6 +329,16 @@ type StartPlanner interface {
 	PlanStarts(plan StartPlan) (done func())
 }
 
+// UnboundedStarts is a backend whose Start hands the instance to a cluster's scheduler and
+// waits for it to run (Mesos: a launch waits for an offer and goes out with every other
+// waiting launch in one ACCEPT per agent). Apply does not bound its Starts by
+// Options.Parallel: the cluster paces its own launches, and the bound would only split a
+// layer into offer rounds (30 services without dependencies at the default 16 took two, the
+// second after the first 16 ran).
+type UnboundedStarts interface {
+	UnboundedStarts()
+}
+
 // StartPlan is the Starts one Apply is going to make in an environment.
 type StartPlan struct {
 	Env string

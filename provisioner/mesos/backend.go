@@ -93,7 +93,12 @@ var (
 	_ provisioner.StartPlanner       = (*Backend)(nil)
 	_ provisioner.Reacher            = (*Backend)(nil)
 	_ provisioner.BulkRemover        = (*Backend)(nil)
+	_ provisioner.UnboundedStarts    = (*Backend)(nil)
 )
+
+// UnboundedStarts: every Start of an Apply may wait for its offer at once (one ACCEPT per
+// agent carries them all); see provisioner.UnboundedStarts.
+func (b *Backend) UnboundedStarts() {}
 
 // New connects to the master. A master that does not answer gives an error that wraps
 // provisioner.ErrUnreachable and names the URL.
