@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mesos/mesos-go/api/v1/lib/master"
+
 	"github.com/envctl/envctl/internal/testimage"
 	"github.com/envctl/envctl/provisioner"
 )
@@ -234,7 +236,13 @@ service "never" {
 	if err != nil || len(insts) != 3 {
 		t.Fatalf("before down: %d instances, %v; want a, b and slow", len(insts), err)
 	}
-	fws, err := second.frameworks(ctx, name)
+	// The master notices the closed subscription on its own time (a real one under load took
+	// more than the moment the double takes).
+	var fws []master.Response_GetFrameworks_Framework
+	waitFor(t, 30*time.Second, "the framework to be disconnected", func() bool {
+		fws, err = second.frameworks(ctx, name)
+		return err == nil && len(fws) == 1 && !fws[0].Connected
+	})
 	if err != nil || len(fws) != 1 || fws[0].Connected {
 		t.Fatalf("before down: frameworks %+v, %v; want one, disconnected", fws, err)
 	}

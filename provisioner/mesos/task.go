@@ -328,9 +328,16 @@ func (b *Backend) healthCheck(spec provisioner.Spec, byMesos bool) *mesospb.Heal
 		if len(r.Exec) == 0 {
 			return nil
 		}
-		// Run inside the container by the executor; arguments[0] is argv[0].
+		// Run inside the container by the Docker executor, which turns the check into one
+		// shell line, `docker exec <container> <value> <arguments...>` joined by spaces
+		// (src/docker/executor.cpp, launchHealthCheck): so the arguments are argv[1:], not
+		// argv with argv[0] first as for the command executor (seen on Mesos 1.12: testsvc
+		// got its own path as an argument), and every word is shell-quoted.
 		hc.Type = mesospb.HealthCheck_COMMAND
-		hc.Command = &mesospb.CommandInfo{Shell: ptr(false), Value: ptr(r.Exec[0]), Arguments: append([]string(nil), r.Exec...)}
+		hc.Command = &mesospb.CommandInfo{Shell: ptr(false), Value: ptr(shellQuote(r.Exec[0]))}
+		for _, a := range r.Exec[1:] {
+			hc.Command.Arguments = append(hc.Command.Arguments, shellQuote(a))
+		}
 	case provisioner.ProbePorts:
 		if len(spec.Ports) == 0 {
 			return nil
@@ -438,4 +445,12 @@ func endpoints(inst *provisioner.Instance, host string, ports map[string]int) {
 		inst.Published[name] = addr
 		inst.ProbeAddrs[name] = addr
 	}
+}
+
+// shellQuote makes s one word of a POSIX shell line.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -185,7 +185,7 @@ func TestDockerUnhealthyKilled(t *testing.T) {
 	offers := s.offers(5 * time.Second)
 	task := dockerTask("sick", offers[0].AgentID.Value, image, mesos.ContainerInfo_DockerInfo_BRIDGE, "--http", "8080")
 	task.HealthCheck = &mesos.HealthCheck{Type: mesos.HealthCheck_COMMAND,
-		Command:      &mesos.CommandInfo{Shell: ptr(false), Value: ptr("/testsvc"), Arguments: []string{"testsvc", "probe", "tcp", "127.0.0.1:9"}},
+		Command:      &mesos.CommandInfo{Shell: ptr(false), Value: ptr("/testsvc"), Arguments: []string{"probe", "tcp", "127.0.0.1:9"}},
 		DelaySeconds: ptr(0.0), IntervalSeconds: ptr(0.2), GracePeriodSeconds: ptr(0.0), ConsecutiveFailures: ptr(uint32(2))}
 	task.KillPolicy = &mesos.KillPolicy{GracePeriod: &mesos.DurationInfo{Nanoseconds: int64(time.Second)}}
 	s.launch(ids(offers), task)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -188,7 +189,14 @@ func (hc *healthChecker) probe() error {
 			}
 		}
 		var cmd *exec.Cmd
-		if r.docker {
+		if r.docker && !c.GetShell() {
+			// The Docker executor makes one shell line of it, `docker exec <container>
+			// <value> <arguments...>` joined by spaces, all of arguments after value
+			// (src/docker/executor.cpp, launchHealthCheck; seen on Mesos 1.12).
+			line := append([]string{r.m.opt.DockerCLI, "exec", r.name, c.GetValue()}, c.Arguments...)
+			cmd = exec.CommandContext(ctx, "/bin/sh", "-c", strings.Join(line, " "))
+			cmd.Env = append(cmd.Environ(), envVars(c)...)
+		} else if r.docker {
 			args := []string{"exec"}
 			for _, v := range envVars(c) {
 				args = append(args, "-e", v)
