@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,7 +116,7 @@ func (lr *limitResults) values(target, kind string, n int, key string) []float64
 // limitMarkdown is results.md's section on Mesos's own limit (issue 16).
 func limitMarkdown(lr *limitResults, source string) string {
 	var b strings.Builder
-	b.WriteString("## Mesos at its own limit (issue 16)\n\n")
+	b.WriteString(limitHeading + "\n\n")
 	b.WriteString("`bench/cmd/mesoslimit`, run by `make bench`: per round, on the Mesos double (2 agents) and on a real Apache Mesos 1.12 ")
 	b.WriteString("from `../shared/mesos` (2 agents on this host), the bare scheduler `bench/cmd/mesosfloor` — none of envctl's code: it subscribes, ")
 	b.WriteString("launches N Docker tasks with one ACCEPT per offer, no dependencies, no health checks, polls each task's host port from outside ")
@@ -237,4 +240,36 @@ func sum(a, b []float64) []float64 {
 		out[i] = a[i] + b[i]
 	}
 	return out
+}
+
+// limitHeading starts limitMarkdown's section.
+const limitHeading = "## Mesos at its own limit (issue 16)"
+
+// onlyMesosLimit replaces (or adds) the Mesos limit section of the results file out with the
+// one made from mesoslimit's output in, keeping everything else.
+func onlyMesosLimit(in, out string) error {
+	if in == "" {
+		return errors.New("-only mesoslimit needs -mesos-limit FILE")
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	lr, err := parseLimit(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	section := limitMarkdown(lr, "`"+filepath.Base(in)+"`")
+	if !strings.Contains(string(doc), limitHeading+"\n") {
+		// Before the Mesos benchmark's section, where a whole run puts it.
+		if i := strings.Index(string(doc), "\n## Mesos: "); i >= 0 {
+			return os.WriteFile(out, []byte(string(doc)[:i+1]+section+string(doc)[i+1:]), 0o644)
+		}
+	}
+	return os.WriteFile(out, spliceSection(doc, limitHeading, section), 0o644)
 }
