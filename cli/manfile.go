@@ -16,7 +16,7 @@ argv lists (no shell), a map of strings, and dotenv files merged under env.
 \fBports\fP, \fBpublish_ip\fP, \fBaliases\fP, \fBhostname\fP, \fBextra_hosts\fP
 named container ports, where they are published, more DNS names, the host name, /etc/hosts entries.
 .TP
-\fBdepends_on\fP, \fBrun\fP, \fBready { http | tcp | exec | log, timeout, interval, attempt_timeout }\fP, \fBprofiles\fP
+\fBdepends_on\fP, \fBrun\fP, \fBready { http | tcp | exec | log | postgres | mysql | redis | amqp | memcached | grpc | kafka | mongodb, timeout, interval, attempt_timeout }\fP, \fBprofiles\fP
 edges, "service" or "once", readiness, and the profiles that bring the service up (--profile, ENVCTL_PROFILES).
 .TP
 \fBresources { cpus, memory }\fP, \fBshm_size\fP, \fBulimits\fP
