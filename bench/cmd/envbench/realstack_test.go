@@ -30,7 +30,8 @@ service "web" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(out), "ready") || !strings.Contains(string(out), `ports = { pg = 5432 }`) || !strings.Contains(string(out), `service "web"`) {
+	if strings.Contains(string(out), "postgres") || strings.Contains(string(out), "exec") || !strings.Contains(string(out), `tcp     = "pg"`) ||
+		!strings.Contains(string(out), `timeout = "1m"`) || !strings.Contains(string(out), `service "web"`) {
 		t.Errorf("without ready blocks:\n%s", out)
 	}
 	if kinds != "db: postgres; job: exec" {
