@@ -18,9 +18,9 @@ import (
 	"github.com/envctl/envctl/provisioner/protocol"
 )
 
-// TestRedisProbeOnMesos: a service with a redis protocol probe gets ready on Mesos (the
-// double, whose agents run real containers), and is then usable: PING through its endpoint
-// answers PONG.
+// TestRedisProbeOnMesos: a service with a redis protocol probe (and a password) gets ready on
+// Mesos (the double, whose agents run real containers) by the probe itself, and is then usable:
+// PING through its endpoint answers PONG.
 func TestRedisProbeOnMesos(t *testing.T) {
 	t.Parallel()
 	img := realImage(t, "redis")
@@ -42,7 +42,12 @@ func TestRedisProbeOnMesos(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	upRedis(t, ctx, b, img, unique("probes-mesos"))
+	sr := upRedis(t, ctx, b, img, unique("probes-mesos"))
+	// envctl probes Mesos tasks itself, through the agent's host port (issue 14's readiness):
+	// the protocol probe, not a TCP health check, said ready.
+	if sr.LastProbe == nil || sr.LastProbe.Detail != "redis: PONG" {
+		t.Errorf("the last probe of up: %+v, want redis: PONG", sr.LastProbe)
+	}
 }
 
 // TestRedisProbeOnDocker: the same through envctl's Docker backend: its executor, its way to
