@@ -129,7 +129,11 @@ func limitMarkdown(lr *limitResults, source string) string {
 	b.WriteString("engine, so noisy), from /proc's utime+stime+cutime+cstime; beside it the Docker backend's 30 services (their shims, and ")
 	fmt.Fprintf(&b, "the engine). Medians of the rounds; source: %s", source)
 	if lr.LoadStart != "" {
-		fmt.Fprintf(&b, "; load average %s at the start, %s at the end", lr.LoadStart, lr.LoadEnd)
+		end := lr.LoadEnd
+		if end == "" {
+			end = "– (the run was cut short)"
+		}
+		fmt.Fprintf(&b, "; load average %s at the start, %s at the end", lr.LoadStart, end)
 	}
 	b.WriteString(".\n\n")
 	b.WriteString("| target | what | runs | up / ready (s) | down / kill (s) | launch-to-ready (s) | idle: Mesos (cores) | idle: engine (cores) |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
@@ -181,7 +185,10 @@ func limitMarkdown(lr *limitResults, source string) string {
 	if len(lr.Failures) > 0 {
 		b.WriteString("\nRuns that failed (left out of the medians):\n\n")
 		for _, l := range lr.Failures {
-			fmt.Fprintf(&b, "- `%s`\n", l)
+			if len(l) > 240 {
+				l = l[:240] + "…"
+			}
+			fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(l, "`", "'"))
 		}
 	}
 	b.WriteString("\n")
