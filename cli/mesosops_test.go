@@ -84,12 +84,14 @@ func cmdMesosRole(ts *testscript.TestScript, neg bool, args []string) {
 	env, role := args[0], args[1]
 	fws := operatorCall(ts, &master.Call{Type: master.Call_GET_FRAMEWORKS}).GetGetFrameworks().GetFrameworks()
 	var id string
+	ids := map[string]bool{}
 	var problems []string
 	for _, fw := range fws {
 		if fw.FrameworkInfo.Name != "envctl-"+env {
 			continue
 		}
 		id = fw.FrameworkInfo.ID.GetValue()
+		ids[id] = true
 		if got := fw.FrameworkInfo.Roles; len(got) != 1 || got[0] != role {
 			problems = append(problems, fmt.Sprintf("roles %v", got))
 		}
@@ -107,7 +109,7 @@ func cmdMesosRole(ts *testscript.TestScript, neg bool, args []string) {
 		tasks := operatorCall(ts, &master.Call{Type: master.Call_GET_TASKS}).GetGetTasks().GetTasks()
 		n := 0
 		for _, t := range tasks {
-			if t.FrameworkID.Value != id {
+			if !ids[t.FrameworkID.Value] {
 				continue
 			}
 			n++
