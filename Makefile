@@ -45,6 +45,10 @@ bench: build examples ## run the benchmarks (not part of test)
 	@# 30 services in 5 layers on the Mesos double and on a real Mesos (3 agents of 2 cores
 	@# for the 3 cpus it asks for; skipped without ../shared/mesos), medians of 3 in results.md.
 	$(GO) run ./internal/mesoscluster/cmd/with-mesos -agents 3 -- $(GO) test -run '^$$' -bench 'Up30Depth5' -count 3 -timeout 30m ./provisioner/mesos/ > bench/mesos-bench.txt || echo "make bench: the Mesos benchmark failed; results.md says which runs"; cat bench/mesos-bench.txt
+	@# The Docker and the Mesos containerizer side by side on one multi-host cluster (agents in
+	@# network namespaces of their own, images through its registry; root): envctl's up and
+	@# down of the shop through each, alternating, medians of 3.
+	$(GO) run ./internal/mesoscluster/cmd/with-mesos -agents 0 -multihost 3 -- $(GO) test -run '^$$' -bench 'ShopContainerizers' -benchtime 3x -timeout 30m ./cli/ > bench/containerizer-bench.txt || echo "make bench: the containerizer benchmark failed"; cat bench/containerizer-bench.txt
 	@# The loader's goal is stated for one core (issue 2): -cpu 1, so cpu-ms/op is that core's
 	@# time and not also the second core's garbage collection.
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -benchtime 3x ./envs/

@@ -144,6 +144,9 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *urfave.App {
 const (
 	envBackend     = "ENVCTL_BACKEND"
 	envMesosMaster = "ENVCTL_MESOS_MASTER"
+
+	envMesosContainerizer = "ENVCTL_MESOS_CONTAINERIZER"
+	envRegistry           = "ENVCTL_REGISTRY"
 )
 
 func globalFlags() []urfave.Flag {
@@ -154,6 +157,8 @@ func globalFlags() []urfave.Flag {
 		&urfave.StringFlag{Name: "mesos-principal", EnvVars: []string{"ENVCTL_MESOS_PRINCIPAL"}, Usage: "principal for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "mesos-secret", EnvVars: []string{"ENVCTL_MESOS_SECRET"}, Usage: "secret for the Mesos master's HTTP basic authentication"},
 		&urfave.StringFlag{Name: "mesos-probe", Value: "auto", EnvVars: []string{mesos.EnvProbe}, Usage: "who checks readiness on Mesos: auto (envctl through the agents' host ports where it reaches them, else Mesos), envctl, or mesos (Mesos health checks)"},
+		&urfave.StringFlag{Name: "mesos-containerizer", Value: mesos.ContainerizerDocker, EnvVars: []string{envMesosContainerizer}, Usage: "how the Mesos agents run the images: docker (their Docker Engine, ports published on host ports) or mesos (the Mesos containerizer, in the agent's own network: a service listens on its own ports at its agent's address)"},
+		&urfave.StringFlag{Name: "registry", EnvVars: []string{envRegistry}, Usage: "HOST:PORT of a registry the Mesos agents pull from: up builds the services that have build blocks, pushes them there under content-hash tags and launches those"},
 		&urfave.StringFlag{Name: "reach", Value: "auto", EnvVars: []string{provisioner.EnvReach}, Usage: "how envctl reaches the services (docker): auto, direct (dial the containers) or agent (probe from inside the environment's network)"},
 	}
 }
@@ -224,6 +229,16 @@ func checkGlobalFlags(c *urfave.Context) error {
 	}
 	if backend == "mesos" && global(c, "mesos-master") == "" {
 		return usageErr("--backend mesos needs --mesos-master http://HOST:PORT (or ENVCTL_MESOS_MASTER)")
+	}
+	switch ct := global(c, "mesos-containerizer"); ct {
+	case mesos.ContainerizerDocker, mesos.ContainerizerMesos:
+	default:
+		return usageErr("--mesos-containerizer %q (or %s): choose %s or %s", ct, envMesosContainerizer, mesos.ContainerizerDocker, mesos.ContainerizerMesos)
+	}
+	if r := global(c, "registry"); r != "" {
+		if err := checkRegistry(r); err != nil {
+			return usageErr("--registry %q (or %s): %v", r, envRegistry, err)
+		}
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ var backends = map[string]func(ctx context.Context, c *urfave.Context) (provisio
 			return nil, usageErr("--mesos-probe (or %s) = %q: want auto, envctl or mesos", mesos.EnvProbe, probe)
 		}
 		return mesos.New(ctx, mesos.Options{Master: global(c, "mesos-master"), Principal: global(c, "mesos-principal"), Secret: global(c, "mesos-secret"),
-			Role: global(c, "mesos-role"), Probe: probe,
+			Role: global(c, "mesos-role"), Probe: probe, Containerizer: global(c, "mesos-containerizer"),
 			Notice: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "envctl: note: "+msg) }})
 	},
 }

@@ -45,18 +45,22 @@ func profiles(c *urfave.Context) []string {
 }
 
 // specCheckers refuse, right after loading, what a backend cannot carry (a bind mount on
-// Mesos), so that nothing starts only to fail half-way. Keyed by --backend.
-var specCheckers = map[string]func(provisioner.Spec) error{
-	"mesos": mesos.CheckSpec,
+// Mesos; a Docker setting with --mesos-containerizer mesos), so that nothing starts only to
+// fail half-way. Keyed by --backend.
+var specCheckers = map[string]func(c *urfave.Context) func(provisioner.Spec) error{
+	"mesos": func(c *urfave.Context) func(provisioner.Spec) error {
+		return mesos.SpecChecker(global(c, "mesos-containerizer"))
+	},
 }
 
 // checkForBackend runs --backend's checker over every service: one error diagnostic each,
 // at the service's header.
 func checkForBackend(c *urfave.Context, env *envs.Environment) hcl.Diagnostics {
-	check := specCheckers[global(c, "backend")]
-	if check == nil {
+	checker := specCheckers[global(c, "backend")]
+	if checker == nil {
 		return nil
 	}
+	check := checker(c)
 	var diags hcl.Diagnostics
 	t := provisioner.NewTarget(env, 0, time.Now())
 	for _, s := range env.Services {

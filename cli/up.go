@@ -187,6 +187,9 @@ func bringUp(c *urfave.Context, in *interrupts, nameSuffix string, only []string
 		}
 	}()
 	imgErr := prepareImages(work, b, target, stderr)
+	if imgErr == nil {
+		imgErr = mesosImages(work, c, b, target, stderr)
+	}
 	<-envDone
 	if err := errors.Join(imgErr, prepErr); err != nil {
 		// Nothing was started: remove what the preparation made, unless the environment

@@ -71,7 +71,7 @@ func Available() bool {
 // Main runs the package's tests and then stops the cluster Master started, if any.
 func Main(m *testing.M) int {
 	code := m.Run()
-	for _, stop := range []func() error{Stop, stopMultiHost} {
+	for _, stop := range []func() error{Stop, StopMultiHost} {
 		if err := stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "mesoscluster: %v\n", err)
 			if code == 0 {

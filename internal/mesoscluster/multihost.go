@@ -257,8 +257,8 @@ func (c *MultiHost) start(scripts string, opt MultiHostOptions, logf func(string
 			return fmt.Errorf("agent %d: %w", i, err)
 		}
 		work := filepath.Join(c.Dir, "agent"+strconv.Itoa(i))
-		// ports: the Docker containerizer's range of this agent (highest, so envctl's pick of
-		// the highest ports takes them), and below 10000 the ports a task of the Mesos
+		// ports: the Docker containerizer's range of this agent (the highest range, where
+		// envctl takes a Docker task's host ports), and below 10000 the ports a task of the Mesos
 		// containerizer listens on in the agent's own namespace (its container ports) — all
 		// but the agent's own 5051.
 		resources := fmt.Sprintf("ports:[1-5050,5052-9999,%d-%d]", a.DockerPorts[0], a.DockerPorts[1])
@@ -583,6 +583,14 @@ func sweepSlot(k int) error {
 	}
 	if err := unmountUnder(dir); err != nil {
 		errs = append(errs, err)
+	}
+	// The veths go first, by their root ends (a pair goes with either end): a namespace's
+	// own removal frees its end only once the kernel gets to it, some time after `ip netns
+	// del`, and the check below would still see them.
+	for _, l := range vethLinks(k) {
+		if out, err := exec.Command("ip", "link", "del", l).CombinedOutput(); err != nil && linkExists(l) {
+			errs = append(errs, fmt.Errorf("ip link del %s: %v: %s", l, err, out))
+		}
 	}
 	for _, ns := range nss {
 		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
@@ -973,8 +981,9 @@ var (
 	errNotRoot   = errors.New("not root")
 )
 
-// stopMultiHost stops the cluster MultiHostCluster started, if any.
-func stopMultiHost() error {
+// StopMultiHost stops the cluster MultiHostCluster started, if any (Main does; a package
+// whose TestMain is not Main calls it from a cleanup).
+func StopMultiHost() error {
 	mhMu.Lock()
 	defer mhMu.Unlock()
 	c := mhCluster

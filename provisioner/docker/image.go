@@ -149,6 +149,33 @@ func (b *Backend) pull(ctx context.Context, ref string, progress io.Writer) erro
 	return nil
 }
 
+// PushImage tags the local image source as target (REGISTRY/REPOSITORY:TAG) and pushes it
+// through the engine, which does the registry's protocol; the engine treats 127.0.0.0/8
+// registries as insecure (plain http) by default, any other needs its insecure-registries or
+// TLS. An error names the registry's own message (an unreachable registry, a refused push).
+func (b *Backend) PushImage(ctx context.Context, source, target string, progress io.Writer) error {
+	if progress == nil {
+		progress = io.Discard
+	}
+	if err := call(ctx, func(ctx context.Context) error { return b.api.ImageTag(ctx, source, target) }); err != nil {
+		return fmt.Errorf("tag %s as %s: %w", source, target, err)
+	}
+	// No credentials: the engine wants the header all the same (an empty JSON object).
+	rc, err := b.api.ImagePush(ctx, target, image.PushOptions{RegistryAuth: "e30="})
+	if err != nil {
+		return fmt.Errorf("push image %q: %w", target, err)
+	}
+	defer rc.Close()
+	msg, err := readStream(rc, progress)
+	if err != nil {
+		return fmt.Errorf("push image %q: reading the engine's progress: %w", target, err)
+	}
+	if msg != "" {
+		return fmt.Errorf("push image %q: %s", target, msg)
+	}
+	return nil
+}
+
 // build builds spec.Build and tags it spec.Image, following ctx only.
 func (b *Backend) build(ctx context.Context, spec provisioner.Spec, progress io.Writer) error {
 	bs := spec.Build

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,12 @@ type Options struct {
 	// Role is the role environments' frameworks register under ("" = "*", the default
 	// role): a team's quota and weight apply to what its environments use.
 	Role string
+	// Containerizer is how the agents run a task's Docker image: ContainerizerDocker (the
+	// default; the agent's Docker Engine runs it on a bridge network and publishes its ports
+	// on host ports from the offer) or ContainerizerMesos (the agent's Mesos containerizer
+	// pulls the image itself and runs it in the agent's own network: the task listens on its
+	// container ports at the agent's address; see doc.go).
+	Containerizer string
 	// DefaultFailover is the failover_timeout of an environment without an expiry (24 h).
 	DefaultFailover time.Duration
 	// Probe says who checks readiness: "envctl" (envctl probes every task from outside,
@@ -118,6 +125,13 @@ func New(ctx context.Context, opt Options) (*Backend, error) {
 	if opt.OfferHold <= 0 {
 		opt.OfferHold = 15 * time.Second
 	}
+	switch opt.Containerizer {
+	case "":
+		opt.Containerizer = ContainerizerDocker
+	case ContainerizerDocker, ContainerizerMesos:
+	default:
+		return nil, fmt.Errorf("mesos containerizer %q: choose %s or %s", opt.Containerizer, ContainerizerDocker, ContainerizerMesos)
+	}
 	probe, err := probeMode(opt)
 	if err != nil {
 		return nil, err
@@ -205,7 +219,7 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	if spec.Image == "" {
 		return provisioner.Instance{}, fmt.Errorf("service %q: no image (the Mesos backend cannot build images; give the service an image the agents can pull)", spec.Service)
 	}
-	if err := CheckSpec(spec); err != nil {
+	if err := SpecChecker(b.opt.Containerizer)(spec); err != nil {
 		return provisioner.Instance{}, err
 	}
 	if r := spec.Ready; b.probe == ProbeMesos && !spec.Once && r.Kind == provisioner.ProbeHTTP && r.Status != 0 && (r.Status < 200 || r.Status > 399) {
@@ -425,4 +439,27 @@ func unreachableError(taskID, agentID string, since time.Time) error {
 		when = " since " + since.UTC().Format(time.RFC3339)
 	}
 	return fmt.Errorf("Mesos task %s: its agent %s has been unreachable%s: %w", taskID, agentID, when, provisioner.ErrHostUnreachable)
+}
+
+// Containerizer is the containerizer the backend launches through (Options.Containerizer).
+func (b *Backend) Containerizer() string { return b.opt.Containerizer }
+
+// AgentHostnames are the host names the cluster's agents advertise, sorted: where their tasks
+// are reached. The CLI asks whether they are this machine (and so see its Docker Engine's
+// images) before it launches a service whose image it built.
+func (b *Backend) AgentHostnames(ctx context.Context) ([]string, error) {
+	as, err := b.agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range as {
+		if !seen[a.hostname] {
+			seen[a.hostname] = true
+			out = append(out, a.hostname)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

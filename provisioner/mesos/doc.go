@@ -13,8 +13,9 @@
 // Observe, Environments and Inspect read everything from, so nothing is kept in a file.
 //
 // Tasks use the Docker containerizer on a BRIDGE network; each declared port is mapped to a
-// host port taken from the offer's ports ranges, and the chosen ports are recorded in the task
-// label io.envctl.hostports so that Observe can rebuild the endpoints. Every task whose Start
+// host port taken from the offer's ports ranges (the highest range first: see takePorts), and
+// the chosen ports are recorded in the task label io.envctl.hostports so that Observe can
+// rebuild the endpoints. Every task whose Start
 // is waiting goes out in one ACCEPT per agent. Apply says which services it will start
 // (provisioner.StartPlanner), and while launches are expected the session holds the offers it
 // gets instead of declining them: a launch goes out on a held offer at once, the last held
@@ -23,6 +24,18 @@
 // teardown, and after OfferHold; a RESCIND is forgotten. An environment of depth D needs about
 // D offer rounds however its layers become launchable (offers.go); the framework SUPPRESSes
 // when it wants no offers.
+//
+// Options.Containerizer chooses how the agents run the images. With the Docker containerizer
+// (the default) a task is as described above. With the Mesos containerizer a task's
+// ContainerInfo is MESOS with the image as a Docker image (the agent pulls it), and no network
+// of its own: it runs in the agent's network, listening on its container ports at the agent's
+// address. So the ports resource it takes is its container ports themselves (takeExact): an
+// agent that does not offer them, or has given them to another task, cannot take it, and
+// Mesos's accounting keeps two tasks from one port. The image's entrypoint runs with the
+// file's command as its arguments (shell=false, no value), as with `docker run`; settings that
+// are Docker Engine options are refused (SpecChecker). Mesos's CNI port mapper would give a
+// task a network of its own and host ports as with Docker, but needs CNI plugins and a network
+// on every agent; the agent's own network needs nothing.
 //
 // Readiness costs the cluster nothing once a service is ready. envctl probes each task itself,
 // from outside, through its agent's host and the task's host port (Instance.ProbeAddrs), with

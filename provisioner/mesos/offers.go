@@ -308,7 +308,7 @@ func (s *session) placeLocked(mode launchMode) []*agentSlot {
 		}
 		var best *agentSlot
 		for _, sl := range slots {
-			if sl.cpus+1e-9 >= need.cpus && sl.mem+1e-9 >= need.mem && countPorts(sl.ports) >= uint64(nports) &&
+			if sl.cpus+1e-9 >= need.cpus && sl.mem+1e-9 >= need.mem && s.b.portsFitAll(sl.ports, s.pending, nports) &&
 				(best == nil || sl.cpus > best.cpus) {
 				best = sl
 			}
@@ -322,7 +322,7 @@ func (s *session) placeLocked(mode launchMode) []*agentSlot {
 		need := demand(*ts.spec)
 		var best *agentSlot
 		for _, sl := range slots {
-			if sl.cpus+1e-9 >= need.cpus && sl.mem+1e-9 >= need.mem && countPorts(sl.ports) >= uint64(len(ts.spec.Ports)) {
+			if sl.cpus+1e-9 >= need.cpus && sl.mem+1e-9 >= need.mem && s.b.portsFit(sl.ports, *ts.spec) {
 				// The agent with the most CPU left: spreads an environment over the cluster.
 				if best == nil || sl.cpus > best.cpus {
 					best = sl
@@ -334,7 +334,7 @@ func (s *session) placeLocked(mode launchMode) []*agentSlot {
 			continue
 		}
 		var hostPorts []uint64
-		hostPorts, best.ports = takePorts(best.ports, len(ts.spec.Ports))
+		hostPorts, best.ports = s.b.choosePorts(best.ports, *ts.spec)
 		best.cpus -= need.cpus
 		best.mem -= need.mem
 		info := s.b.taskInfo(ts.id, best.agentID, best.role, *ts.spec, need, hostPorts, s.b.byMesos(s.env, best.hostname))

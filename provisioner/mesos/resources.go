@@ -85,19 +85,99 @@ func countPorts(rs []portRange) uint64 {
 	return n
 }
 
-// takePorts takes the n lowest ports and returns them with what is left.
+// takePorts takes n ports and returns them with what is left (normalized ranges in,
+// normalized ranges out): the lowest ports of the highest range first, then of the range below.
+// The lowest of a range, since on the single-host test cluster the top of an agent's range
+// (32768-32999) is where the Docker Engine's own random host ports begin, which every Docker
+// test on the machine takes; the highest range, since a cluster whose agents also offer low
+// ports for the Mesos containerizer's tasks (their container ports, ContainerizerMesos) keeps
+// the Docker containerizer's host ports in a high range of their own (internal/mesoscluster's
+// multi-host cluster does).
 func takePorts(rs []portRange, n int) ([]uint64, []portRange) {
 	var got []uint64
 	rs = append([]portRange(nil), rs...)
 	for len(got) < n && len(rs) > 0 {
-		got = append(got, rs[0].begin)
-		if rs[0].begin == rs[0].end {
-			rs = rs[1:]
+		last := &rs[len(rs)-1]
+		got = append(got, last.begin)
+		if last.begin == last.end {
+			rs = rs[:len(rs)-1]
 		} else {
-			rs[0].begin++
+			last.begin++
 		}
 	}
 	return got, rs
+}
+
+// takeExact takes exactly the ports want from rs: ok is false, and rs is returned unchanged,
+// when any of them is not there.
+func takeExact(rs []portRange, want []uint64) (got []uint64, left []portRange, ok bool) {
+	left = append([]portRange(nil), rs...)
+	for _, p := range want {
+		found := false
+		for i, r := range left {
+			if p < r.begin || p > r.end {
+				continue
+			}
+			found = true
+			var split []portRange
+			if r.begin < p {
+				split = append(split, portRange{r.begin, p - 1})
+			}
+			if p < r.end {
+				split = append(split, portRange{p + 1, r.end})
+			}
+			left = append(left[:i:i], append(split, left[i+1:]...)...)
+			break
+		}
+		if !found {
+			return nil, rs, false
+		}
+		got = append(got, p)
+	}
+	return got, left, true
+}
+
+// containerPorts are spec's declared ports, in order.
+func containerPorts(spec provisioner.Spec) []uint64 {
+	out := make([]uint64, len(spec.Ports))
+	for i, p := range spec.Ports {
+		out[i] = uint64(p.Port)
+	}
+	return out
+}
+
+// portsFit tells whether an agent with the ports rs can take spec: any len(spec.Ports) ports
+// for the Docker containerizer (host ports mapped to the container's), the container ports
+// themselves for the Mesos containerizer (the task listens on them in the agent's network).
+func (b *Backend) portsFit(rs []portRange, spec provisioner.Spec) bool {
+	if b.opt.Containerizer == ContainerizerMesos {
+		_, _, ok := takeExact(rs, containerPorts(spec))
+		return ok
+	}
+	return countPorts(rs) >= uint64(len(spec.Ports))
+}
+
+// portsFitAll is portsFit for all of pending on one agent (nports ports in all).
+func (b *Backend) portsFitAll(rs []portRange, pending []*taskState, nports int) bool {
+	if b.opt.Containerizer != ContainerizerMesos {
+		return countPorts(rs) >= uint64(nports)
+	}
+	for _, ts := range pending {
+		var ok bool
+		if _, rs, ok = takeExact(rs, containerPorts(*ts.spec)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// choosePorts takes spec's ports from rs (see portsFit), which must fit.
+func (b *Backend) choosePorts(rs []portRange, spec provisioner.Spec) ([]uint64, []portRange) {
+	if b.opt.Containerizer == ContainerizerMesos {
+		got, left, _ := takeExact(rs, containerPorts(spec))
+		return got, left
+	}
+	return takePorts(rs, len(spec.Ports))
 }
 
 func scalar(name string, v float64) mesospb.Resource {

@@ -45,6 +45,63 @@ func CheckSpec(spec provisioner.Spec) error {
 	return nil
 }
 
+// The containerizers Options.Containerizer names.
+const (
+	ContainerizerDocker = "docker"
+	ContainerizerMesos  = "mesos"
+)
+
+// SpecChecker is CheckSpec for the containerizer named (ContainerizerDocker or
+// ContainerizerMesos): the Mesos containerizer carries fewer of a service's settings, since
+// they are `docker run` options there is no Docker Engine for.
+func SpecChecker(containerizer string) func(provisioner.Spec) error {
+	if containerizer != ContainerizerMesos {
+		return CheckSpec
+	}
+	return checkMesosContainerizer
+}
+
+// checkMesosContainerizer refuses what the Mesos containerizer, running a Docker image in the
+// agent's own network, cannot carry: the settings that are Docker Engine options, and a host
+// name (a task shares its agent's).
+func checkMesosContainerizer(spec provisioner.Spec) error {
+	if err := CheckSpec(spec); err != nil {
+		return err
+	}
+	var attr string
+	switch {
+	case spec.Hostname != "":
+		attr = "hostname"
+	case spec.User != "":
+		attr = "user"
+	case spec.WorkingDir != "":
+		attr = "working_dir"
+	case spec.Init:
+		attr = "init"
+	case spec.ReadOnly:
+		attr = "read_only"
+	case spec.ShmSize > 0:
+		attr = "shm_size"
+	case len(spec.CapAdd) > 0 || len(spec.CapDrop) > 0:
+		attr = "cap_add/cap_drop"
+	case len(spec.ExtraHosts) > 0:
+		attr = "extra_hosts"
+	case len(spec.Ulimits) > 0:
+		attr = "ulimits"
+	case spec.StopSignal != "":
+		attr = "stop_signal"
+	}
+	for _, m := range spec.Mounts {
+		if m.Type == provisioner.MountTmpfs {
+			attr = "mount (tmpfs) " + m.Target
+		}
+	}
+	if attr != "" {
+		return fmt.Errorf("service %q: %s cannot be carried to Mesos with --mesos-containerizer mesos: it is a Docker Engine setting, and the Mesos containerizer runs the image without the engine; use --mesos-containerizer docker", spec.Service, attr)
+	}
+	return nil
+}
+
 // settingParameters are the container settings as `docker run` options of the Docker
 // containerizer (DockerInfo.parameters: each becomes --key=value).
 func settingParameters(spec provisioner.Spec) []mesospb.Parameter {

@@ -176,27 +176,17 @@ func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need
 			resources[i].AllocationInfo = &mesospb.Resource_AllocationInfo{Role: ptr(role)}
 		}
 	}
-	docker := &mesospb.ContainerInfo_DockerInfo{
-		Image:   spec.Image,
-		Network: mesospb.ContainerInfo_DockerInfo_BRIDGE.Enum(),
-	}
 	var hp []string
 	for i, p := range spec.Ports {
-		docker.PortMappings = append(docker.PortMappings, mesospb.ContainerInfo_DockerInfo_PortMapping{
-			HostPort: uint32(hostPorts[i]), ContainerPort: uint32(p.Port), Protocol: ptr("tcp")})
 		hp = append(hp, fmt.Sprintf("%s=%d", p.Name, hostPorts[i]))
 	}
-	// argv, never a shell (shell defaults to true in Mesos). With shell=false the Docker
-	// executor appends the arguments to the image's entrypoint, replacing its CMD; an
-	// entrypoint of our own goes in as `docker run --entrypoint`, which takes one word, so
-	// the rest of it leads the arguments.
-	args := append([]string(nil), spec.Command...)
-	if len(spec.Entrypoint) > 0 {
-		docker.Parameters = append(docker.Parameters, mesospb.Parameter{Key: "entrypoint", Value: spec.Entrypoint[0]})
-		args = append(append([]string(nil), spec.Entrypoint[1:]...), spec.Command...)
+	var container *mesospb.ContainerInfo
+	var cmd *mesospb.CommandInfo
+	if b.opt.Containerizer == ContainerizerMesos {
+		container, cmd = mesosContainer(spec)
+	} else {
+		container, cmd = dockerContainer(spec, hostPorts)
 	}
-	docker.Parameters = append(docker.Parameters, settingParameters(spec)...)
-	cmd := &mesospb.CommandInfo{Shell: ptr(false), Arguments: args}
 	if len(spec.Environment) > 0 {
 		names := make([]string, 0, len(spec.Environment))
 		for k := range spec.Environment {
@@ -227,10 +217,6 @@ func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need
 	for _, k := range keys {
 		labels.Labels = append(labels.Labels, label(k, lbl[k]))
 	}
-	container := &mesospb.ContainerInfo{Type: mesospb.ContainerInfo_DOCKER.Enum(), Docker: docker}
-	if spec.Hostname != "" {
-		container.Hostname = &spec.Hostname
-	}
 	var kill *mesospb.KillPolicy
 	if spec.StopGrace > 0 {
 		// The Docker executor's `docker stop` waits this long before it kills.
@@ -247,6 +233,60 @@ func (b *Backend) taskInfo(id, agentID, role string, spec provisioner.Spec, need
 		HealthCheck: b.healthCheck(spec, byMesos),
 		Labels:      labels,
 	}
+}
+
+// dockerContainer is the task's container for the Docker containerizer: a BRIDGE network,
+// each declared port published on the host port chosen from the offer.
+func dockerContainer(spec provisioner.Spec, hostPorts []uint64) (*mesospb.ContainerInfo, *mesospb.CommandInfo) {
+	docker := &mesospb.ContainerInfo_DockerInfo{
+		Image:   spec.Image,
+		Network: mesospb.ContainerInfo_DockerInfo_BRIDGE.Enum(),
+	}
+	for i, p := range spec.Ports {
+		docker.PortMappings = append(docker.PortMappings, mesospb.ContainerInfo_DockerInfo_PortMapping{
+			HostPort: uint32(hostPorts[i]), ContainerPort: uint32(p.Port), Protocol: ptr("tcp")})
+	}
+	// argv, never a shell (shell defaults to true in Mesos). With shell=false the Docker
+	// executor appends the arguments to the image's entrypoint, replacing its CMD; an
+	// entrypoint of our own goes in as `docker run --entrypoint`, which takes one word, so
+	// the rest of it leads the arguments.
+	args := append([]string(nil), spec.Command...)
+	if len(spec.Entrypoint) > 0 {
+		docker.Parameters = append(docker.Parameters, mesospb.Parameter{Key: "entrypoint", Value: spec.Entrypoint[0]})
+		args = append(append([]string(nil), spec.Entrypoint[1:]...), spec.Command...)
+	}
+	docker.Parameters = append(docker.Parameters, settingParameters(spec)...)
+	container := &mesospb.ContainerInfo{Type: mesospb.ContainerInfo_DOCKER.Enum(), Docker: docker}
+	if spec.Hostname != "" {
+		container.Hostname = &spec.Hostname
+	}
+	return container, &mesospb.CommandInfo{Shell: ptr(false), Arguments: args}
+}
+
+// mesosContainer is the task's container for the Mesos containerizer: the Docker image as the
+// container's root filesystem (the agent's docker image provider pulls it), in the agent's own
+// network (no NetworkInfo), so the task listens on its container ports at the agent's address
+// and the ports resource it takes is those ports.
+//
+// The command: with shell=false and no value, the docker/runtime isolator runs the image's
+// entrypoint with the arguments in place of the image's CMD (or the CMD when there are none),
+// as `docker run IMAGE ARGS...` does. An entrypoint of our own is the value, and its whole
+// argv leads the arguments.
+func mesosContainer(spec provisioner.Spec) (*mesospb.ContainerInfo, *mesospb.CommandInfo) {
+	container := &mesospb.ContainerInfo{
+		Type: mesospb.ContainerInfo_MESOS.Enum(),
+		Mesos: &mesospb.ContainerInfo_MesosInfo{Image: &mesospb.Image{
+			Type:   mesospb.Image_DOCKER.Enum(),
+			Docker: &mesospb.Image_Docker{Name: spec.Image},
+			Cached: ptr(true),
+		}},
+	}
+	cmd := &mesospb.CommandInfo{Shell: ptr(false), Arguments: append([]string(nil), spec.Command...)}
+	if len(spec.Entrypoint) > 0 {
+		cmd.Value = ptr(spec.Entrypoint[0])
+		cmd.Arguments = append(append([]string(nil), spec.Entrypoint...), spec.Command...)
+	}
+	return container, cmd
 }
 
 // healthCheck turns the ready block into a Mesos health check; nil when readiness is not a

@@ -28,7 +28,7 @@ import (
 func main() { os.Exit(run()) }
 
 func run() (code int) {
-	agents := flag.Int("agents", 2, "agents in the cluster (each offers all of the host's cores)")
+	agents := flag.Int("agents", 2, "agents in the single-host cluster (each offers all of the host's cores; 0: no such cluster)")
 	multihost := flag.Int("multihost", 0, "agents of a multi-host cluster to start too (0: none)")
 	flag.Parse()
 	args := flag.Args()
@@ -59,6 +59,9 @@ func run() (code int) {
 				}
 			}()
 		}
+	}
+	if *agents == 0 {
+		return command(args) // the multi-host cluster alone
 	}
 	if os.Getenv(mesoscluster.EnvMaster) != "" || scripts == "" {
 		if scripts == "" {
