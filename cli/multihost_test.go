@@ -16,7 +16,8 @@ import (
 	"github.com/envctl/envctl/internal/mesoscluster"
 )
 
-// TestScriptsMultiHost runs the multihost_* scripts against the multi-host cluster
+// TestScriptsMultiHost runs the scripts of testdata/multihost (kept apart from testdata/script,
+// which TestScripts runs against the local engine) against the multi-host cluster
 // (mesoscluster.MultiHostCluster: agents in network namespaces of their own, a registry):
 // MASTER, REGISTRY and AGENTS (the agents' addresses) name it; the envctl there reaches it as
 // a user's would. The cluster's stop (with-mesos, or this package's TestMain) checks that
@@ -29,7 +30,7 @@ func TestScriptsMultiHost(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { checkNoLeaks(t) })
-	files, err := filepath.Glob(filepath.Join("testdata", "script", "multihost_*.txtar"))
+	files, err := filepath.Glob(filepath.Join("testdata", "multihost", "multihost_*.txtar"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no multihost_* scripts: %v", err)
 	}
