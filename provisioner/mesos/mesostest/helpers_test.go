@@ -358,16 +358,24 @@ func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refusedC
 		if ev == nil || ev.Type != scheduler.Event_OFFERS {
 			continue
 		}
-		var others []mesos.Offer
+		var others, freed []mesos.Offer
 		for _, o := range ev.Offers.Offers {
-			if o.AgentID.Value == agent {
-				cpus, mem := scalars(o.Resources)
-				if cpus <= refusedCPUs+1e-6 && mem <= refusedMem+1e-6 {
-					s.t.Fatalf("%s: got an offer of agent %s (cpus %g, mem %g, within the refused cpus %g, mem %g), want none", when, agent, cpus, mem, refusedCPUs, refusedMem)
-				}
-				s.t.Logf("%s: agent %s offered cpus %g, mem %g, beyond the refused cpus %g, mem %g: resources another framework freed, which no filter covers", when, agent, cpus, mem, refusedCPUs, refusedMem)
+			if o.AgentID.Value != agent {
+				others = append(others, o)
+				continue
 			}
-			others = append(others, o)
+			cpus, mem := scalars(o.Resources)
+			if cpus <= refusedCPUs+1e-6 && mem <= refusedMem+1e-6 {
+				s.t.Fatalf("%s: got an offer of agent %s (cpus %g, mem %g, within the refused cpus %g, mem %g), want none", when, agent, cpus, mem, refusedCPUs, refusedMem)
+			}
+			s.t.Logf("%s: agent %s offered cpus %g, mem %g, beyond the refused cpus %g, mem %g: resources another framework freed, which no filter covers", when, agent, cpus, mem, refusedCPUs, refusedMem)
+			freed = append(freed, o)
+		}
+		if len(freed) > 0 {
+			// Declined with no filter of its own: the agent's next offer, after the window,
+			// is what the test goes on with (other's hour-long filter would hide it).
+			s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+				OfferIDs: ids(freed), Filters: &mesos.Filters{RefuseSeconds: ptr(0.0)}}}, http.StatusAccepted)
 		}
 		if len(others) > 0 {
 			other(others)
