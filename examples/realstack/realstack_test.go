@@ -2,7 +2,6 @@ package realstack_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -10,24 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/envctl/envctl/cli"
 	"github.com/envctl/envctl/internal/realimage"
+	"github.com/envctl/envctl/internal/testimage"
 )
 
 // needEngine skips without a Docker Engine, saying how to run the test; under CI=true it
 // fails instead, so a CI that lost its engine cannot pass untested.
 func needEngine(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := exec.CommandContext(ctx, "docker", "version").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and no Docker Engine: %v", err)
-		}
-		t.Skipf("skipping: needs the Docker Engine (docker version: %v); run with an engine", err)
-	}
+	testimage.Need(t) // skips without an engine, fails with CI=true
 	realimage.Need(t, "postgres", "redis", "rabbitmq")
 }
 
