@@ -318,12 +318,8 @@ func clusterDir(port int) string {
 // until releaseClaim); false when another process holds it. The kernel drops the lock when the
 // process ends, so a killed test run never leaves a port claimed.
 func claimPort(port int) bool {
-	f, err := os.OpenFile(clusterDir(port)+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return false
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+	f, ok := tryLock(clusterDir(port) + ".lock")
+	if !ok {
 		return false
 	}
 	claimsMu.Lock()
@@ -408,4 +404,18 @@ func logTails(d string) string {
 		fmt.Fprintf(&b, "\n==> %s <==\n%s", l, strings.Join(lines[max(0, len(lines)-8):], "\n"))
 	}
 	return b.String()
+}
+
+// tryLock takes an exclusive flock on path without waiting; the open file holds it (the
+// kernel drops it when the process ends). false when another process holds it.
+func tryLock(path string) (*os.File, bool) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
 }

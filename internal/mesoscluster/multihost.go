@@ -106,12 +106,8 @@ var (
 
 // claimSlot takes slot k's lock for this process; false when another process holds it.
 func claimSlot(k int) bool {
-	f, err := os.OpenFile(slotDir(k)+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return false
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+	f, ok := tryLock(slotDir(k) + ".lock")
+	if !ok {
 		return false
 	}
 	slotMu.Lock()
