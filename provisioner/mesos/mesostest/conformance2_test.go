@@ -78,11 +78,11 @@ func TestConformance19_OfferFilters(t *testing.T) {
 		}
 		// hidden asserts no offer for d: by advancing the double's clock to a second before
 		// d, or on the real clock by watching until then.
-		var refusedCPUs, refusedMem float64 // what the filter under test covers on agent
+		var refused res // what the filter under test covers on agent
 		hidden := func(d time.Duration, when string) {
 			t.Helper()
 			if tg.real {
-				s.noOffersOnFor(agent, d-time.Second, when, refusedCPUs, refusedMem, declineOthers)
+				s.noOffersOnFor(agent, d-time.Second, when, refused, declineOthers)
 				return
 			}
 			clock.Advance(d - time.Second)
@@ -123,10 +123,9 @@ func TestConformance19_OfferFilters(t *testing.T) {
 		}
 		offers := mine()
 		for _, tt := range tests {
-			refusedCPUs, refusedMem = 0, 0
+			refused = res{}
 			for _, o := range offers {
-				c, m := scalars(o.Resources)
-				refusedCPUs, refusedMem = refusedCPUs+c, refusedMem+m
+				refused = refused.plus(s.resources(o.Resources))
 			}
 			s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
 				OfferIDs: ids(offers), Filters: tt.filters}}, http.StatusAccepted)
@@ -140,9 +139,8 @@ func TestConformance19_OfferFilters(t *testing.T) {
 		// On the real clock 3 s of the 5 s, leaving time for SUPPRESS to arrive inside it.
 		if tg.real {
 			// The filter covers what the ACCEPT left of its offer: the offer less the task's.
-			c, m := scalars(offers[0].Resources)
-			tc, tm := scalars(smallRes())
-			s.noOffersOnFor(agent, 3*time.Second, "inside ACCEPT's default filter", c-tc, m-tm, declineOthers)
+			left := s.resources(offers[0].Resources).minus(s.resources(smallRes()))
+			s.noOffersOnFor(agent, 3*time.Second, "inside ACCEPT's default filter", left, declineOthers)
 		} else {
 			clock.Advance(4 * time.Second)
 			noOffers(t, s, "inside ACCEPT's default filter")

@@ -345,12 +345,14 @@ func (s *sub) noOffersFor(d time.Duration, when string) {
 }
 
 // noOffersOnFor asserts that no offer of agent arrives within d, while a filter covers the
-// refused cpus and mem there; offers of other agents go to other. The real test cluster is
+// refused resources there; offers of other agents go to other. The real test cluster is
 // shared by the packages of one `go test ./...`: another framework's task that ends on agent
 // frees resources the filter never covered, and Mesos offers them (a filter hides only offers
-// contained in what was refused). Such an offer is declined and noted, not failed; one within
-// the refused amounts is the filter not holding.
-func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refusedCPUs, refusedMem float64, other func([]mesos.Offer)) {
+// contained in what was refused). Such an offer is declined and noted, not failed; one
+// contained in the refused resources is the filter not holding. Containment is over all of
+// them, ports too: tasks of the same size that start and end in the window leave cpus and mem
+// where they were and move ports.
+func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refused res, other func([]mesos.Offer)) {
 	s.t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -364,11 +366,11 @@ func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refusedC
 				others = append(others, o)
 				continue
 			}
-			cpus, mem := scalars(o.Resources)
-			if cpus <= refusedCPUs+1e-6 && mem <= refusedMem+1e-6 {
-				s.t.Fatalf("%s: got an offer of agent %s (cpus %g, mem %g, within the refused cpus %g, mem %g), want none", when, agent, cpus, mem, refusedCPUs, refusedMem)
+			got := s.resources(o.Resources)
+			if refused.contains(got) {
+				s.t.Fatalf("%s: got an offer of agent %s (%s, within the refused %s), want none", when, agent, got, refused)
 			}
-			s.t.Logf("%s: agent %s offered cpus %g, mem %g, beyond the refused cpus %g, mem %g: resources another framework freed, which no filter covers", when, agent, cpus, mem, refusedCPUs, refusedMem)
+			s.t.Logf("%s: agent %s offered %s, beyond the refused %s: resources another framework freed, which no filter covers", when, agent, got, refused)
 			freed = append(freed, o)
 		}
 		if len(freed) > 0 {
@@ -383,20 +385,14 @@ func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refusedC
 	}
 }
 
-// scalars sums the cpus and mem of resources.
-func scalars(rs []mesos.Resource) (cpus, mem float64) {
-	for _, r := range rs {
-		if r.Scalar == nil {
-			continue
-		}
-		switch r.Name {
-		case "cpus":
-			cpus += r.Scalar.Value
-		case "mem":
-			mem += r.Scalar.Value
-		}
+// resources reads offered resources as the double's own sum of cpus, mem, disk and ports.
+func (s *sub) resources(rs []mesos.Resource) res {
+	s.t.Helper()
+	r, err := fromProto(rs)
+	if err != nil {
+		s.t.Fatalf("reading offered resources %v: %v", rs, err)
 	}
-	return cpus, mem
+	return r
 }
 
 // quiet asserts that no event other than HEARTBEAT arrives within d.
