@@ -14,7 +14,7 @@ import (
 
 // limitRun is one result line of bench/cmd/mesoslimit: one measurement on one target.
 type limitRun struct {
-	Target, Kind string // "real", "double", "docker"; "floor", "flat", "layers"
+	Target, Kind string // "real", "double", "docker", "multihost-docker", "multihost-mesos"; "floor", "flat", "layers"
 	N            int
 	Values       map[string]float64 // ready, l2r, up, down, idle_mesos, idle_engine
 	Load         string
@@ -122,7 +122,11 @@ func limitMarkdown(lr *limitResults, source string) string {
 	b.WriteString("launches N Docker tasks with one ACCEPT per offer, no dependencies, no health checks, polls each task's host port from outside ")
 	b.WriteString("until it answers, then kills them all at once and waits for the terminal updates — with 1 task (one task's launch-to-ready) ")
 	b.WriteString("and with N; then `envctl up` and `envctl down` (the real binary) of the same N services flat and in 5 layers (each on two ")
-	b.WriteString("of the layer before). Every service is `testsvc --delay 300ms --http 80` (answers 300 ms after its start), cpus 0.1, ")
+	b.WriteString("of the layer before). On a multi-host cluster (3 agents in network namespaces of their own, the image through its ")
+	b.WriteString("registry; issue 17), the bare scheduler and envctl's flat environment through each containerizer: *multihost-docker* ")
+	b.WriteString("(the Docker containerizer: a container per task, its port published on the agent's address) and *multihost-mesos* (the ")
+	b.WriteString("Mesos containerizer: the image as the task's root filesystem, in the agent's own network). Every service is ")
+	b.WriteString("`testsvc --delay 300ms --http PORT` (answers 300 ms after its start; service i on port 9000+i), cpus 0.1, ")
 	b.WriteString("32 MiB, ready on an HTTP GET. Idle cost: cores used over 30 s after ready by the cluster's processes (master, agents, ")
 	b.WriteString("executors and all they fork — docker clients, health checks; the double's process and its docker clients) with the ")
 	b.WriteString("tasks' shims and processes (*Mesos*), and by dockerd and containerd (*engine*: shared with everything else on the ")
@@ -143,7 +147,7 @@ func limitMarkdown(lr *limitResults, source string) string {
 		}
 		return medianRange(vs, format)
 	}
-	for _, target := range []string{"real", "double", "docker"} {
+	for _, target := range limitTargets {
 		type row struct {
 			label, kind string
 			n           int
@@ -151,8 +155,11 @@ func limitMarkdown(lr *limitResults, source string) string {
 		}
 		rows := []row{{"bare scheduler, 1 task", "floor", 1, "ready"}, {"bare scheduler, N tasks", "floor", -1, "ready"},
 			{"envctl, N flat", "flat", 0, "up"}, {"envctl, N in 5 layers", "layers", 0, "up"}}
-		if target == "docker" {
+		switch target {
+		case "docker":
 			rows = []row{{"envctl (Docker backend), N flat", "flat", 0, "up"}}
+		case "multihost-docker", "multihost-mesos":
+			rows = rows[:3]
 		}
 		for _, rw := range rows {
 			n := rw.n
@@ -182,6 +189,7 @@ func limitMarkdown(lr *limitResults, source string) string {
 	}
 	b.WriteString("\n")
 	b.WriteString(limitGoals(lr))
+	b.WriteString(containerizerComparison(lr))
 	if len(lr.Failures) > 0 {
 		b.WriteString("\nRuns that failed (left out of the medians):\n\n")
 		for _, l := range lr.Failures {
@@ -232,6 +240,40 @@ func limitGoals(lr *limitResults) string {
 		verdict(ok6 && ok3, layersUp, floorReady+5*one, fmt.Sprintf("up of %d in 5 layers ≤ that + 5 × one task's launch-to-ready (%.2f s)", n, one))
 		verdict(ok5 && ok2, flatDown, 1.2*floorKill, fmt.Sprintf("down of %d ≤ 1.2 × the bare kill (%.2f s)", n, floorKill))
 		verdict(ok8 && ok7, envIdle, 1.2*floorIdle+0.05, fmt.Sprintf("idle cores (Mesos + engine) ≤ 1.2 × the bare tasks' (%.3f) + 0.05", floorIdle))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// limitTargets are the targets of the table, in its order.
+var limitTargets = []string{"real", "double", "docker", "multihost-docker", "multihost-mesos"}
+
+// containerizerComparison is issue 17's side by side: per containerizer on the multi-host
+// cluster, the bare scheduler's figures and envctl's, and their ratios.
+func containerizerComparison(lr *limitResults) string {
+	var b strings.Builder
+	for _, k := range []string{"docker", "mesos"} {
+		target := "multihost-" + k
+		n := 0
+		for _, r := range lr.Runs {
+			if r.Target == target && r.Kind == "floor" && r.N > 1 {
+				n = r.N
+			}
+		}
+		floorReady, ok1 := median(lr.values(target, "floor", n, "ready"))
+		floorKill, ok2 := median(lr.values(target, "floor", n, "down"))
+		up, ok3 := median(lr.values(target, "flat", 0, "up"))
+		down, ok4 := median(lr.values(target, "flat", 0, "down"))
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("The containerizers side by side on the multi-host cluster (issue 17, medians):\n\n")
+		}
+		fmt.Fprintf(&b, "- the %s containerizer, %d flat: envctl up %.2f s against the bare scheduler's %.2f s (%.2fx), down %.2f s against %.2f s (%.2fx)\n",
+			k, n, up, floorReady, up/floorReady, down, floorKill, down/floorKill)
+	}
+	if b.Len() > 0 {
 		b.WriteString("\n")
 	}
 	return b.String()

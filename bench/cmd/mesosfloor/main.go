@@ -16,7 +16,15 @@
 // (from the first KILL), and tears its framework down. Its framework has failover_timeout 0,
 // so a killed mesosfloor leaves nothing: the master removes the framework and its tasks.
 //
+// -containerizer picks how the agents run the image: docker (the default: a BRIDGE network,
+// the container's -port published on a host port from the offer's highest range, where an
+// agent's Docker host ports are) or mesos (the image as the root filesystem in the agent's own
+// network: the task listens on a port from the offer's lowest range at or above 1024 itself).
+// Either way an argument {port} is replaced by the port the task listens on in its container:
+// -port with docker, the offered port with mesos.
+//
 //	mesosfloor -master http://127.0.0.1:5050 -image IMG -n 30 -- --delay 300ms --http 80
+//	mesosfloor -master http://10.213.100.1:5050 -image REG/IMG -containerizer mesos -- --http {port}
 package main
 
 import (
@@ -60,6 +68,7 @@ type floor struct {
 	fwID     string
 	stream   string
 	image    string
+	mesosCtz bool // the Mesos containerizer, not the Docker one
 	args     []string
 	cpus     float64
 	mem      float64
@@ -81,12 +90,17 @@ func main() {
 	mem := flag.Float64("mem", 32, "mem (MB) per task")
 	hold := flag.Bool("hold", false, "after ready, wait for a line on stdin before killing")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	ctz := flag.String("containerizer", "docker", "how the agents run the image: docker or mesos")
 	flag.Parse()
+	if *ctz != "docker" && *ctz != "mesos" {
+		fmt.Fprintf(os.Stderr, "mesosfloor: -containerizer %q: want docker or mesos\n", *ctz)
+		os.Exit(2)
+	}
 	if *master == "" || *image == "" {
 		fmt.Fprintln(os.Stderr, "usage: mesosfloor -master URL -image IMG [-n N] [-hold] -- ARGS...")
 		os.Exit(2)
 	}
-	f := &floor{master: strings.TrimRight(*master, "/"), image: *image, args: flag.Args(), cpus: *cpus, mem: *mem,
+	f := &floor{master: strings.TrimRight(*master, "/"), image: *image, mesosCtz: *ctz == "mesos", args: flag.Args(), cpus: *cpus, mem: *mem,
 		hc: &http.Client{Timeout: 30 * time.Second}, begin: time.Now(), changed: make(chan struct{})}
 	for i := 0; i < *n; i++ {
 		t := &task{id: fmt.Sprintf("floor.%d.%d", os.Getpid(), i)}
@@ -254,11 +268,7 @@ func (f *floor) offers(ctx context.Context, offers []mesos.Offer, cport uint32) 
 			case "mem":
 				s.mem += r.GetScalar().GetValue()
 			case "ports":
-				for _, rg := range r.GetRanges().GetRange() {
-					for p := rg.Begin; p <= rg.End && len(s.ports) < 1000; p++ {
-						s.ports = append(s.ports, p)
-					}
-				}
+				s.ports = append(s.ports, f.usablePorts(r.GetRanges().GetRange())...)
 			}
 		}
 		slots = append(slots, s)
@@ -310,9 +320,49 @@ func (f *floor) offers(ctx context.Context, offers []mesos.Offer, cport uint32) 
 	}
 }
 
+// usablePorts are the ports of an offer's ranges a task of this containerizer can take (at
+// most 1000): for Docker, those of the highest range (a multi-host agent forwards only its
+// Docker range from its address); for Mesos, those of the lowest ranges from 1024 on (the
+// task binds the port itself, unprivileged ports only).
+func (f *floor) usablePorts(ranges []mesos.Value_Range) []uint64 {
+	rs := append([]mesos.Value_Range(nil), ranges...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Begin < rs[j].Begin })
+	if !f.mesosCtz && len(rs) > 0 {
+		rs = rs[len(rs)-1:]
+	}
+	lowest := uint64(0)
+	if f.mesosCtz {
+		lowest = 1024
+	}
+	var out []uint64
+	for _, rg := range rs {
+		for p := max(rg.Begin, lowest); p <= rg.End && len(out) < 1000; p++ {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (f *floor) taskInfo(t *task, agent mesos.AgentID, cport uint32) mesos.TaskInfo {
 	no := false
 	tcp := "tcp"
+	listen := cport
+	if f.mesosCtz {
+		listen = uint32(t.port)
+	}
+	args := make([]string, len(f.args))
+	for i, a := range f.args {
+		args[i] = strings.ReplaceAll(a, "{port}", strconv.FormatUint(uint64(listen), 10))
+	}
+	container := &mesos.ContainerInfo{Type: mesos.ContainerInfo_DOCKER.Enum(), Docker: &mesos.ContainerInfo_DockerInfo{
+		Image: f.image, Network: mesos.ContainerInfo_DockerInfo_BRIDGE.Enum(),
+		PortMappings: []mesos.ContainerInfo_DockerInfo_PortMapping{{HostPort: uint32(t.port), ContainerPort: cport, Protocol: &tcp}}}}
+	if f.mesosCtz {
+		// The agent's docker image provider pulls the image (or finds it in its store).
+		cached := true
+		container = &mesos.ContainerInfo{Type: mesos.ContainerInfo_MESOS.Enum(), Mesos: &mesos.ContainerInfo_MesosInfo{
+			Image: &mesos.Image{Type: mesos.Image_DOCKER.Enum(), Docker: &mesos.Image_Docker{Name: f.image}, Cached: &cached}}}
+	}
 	return mesos.TaskInfo{
 		Name: t.id, TaskID: mesos.TaskID{Value: t.id}, AgentID: agent,
 		Resources: []mesos.Resource{
@@ -320,10 +370,8 @@ func (f *floor) taskInfo(t *task, agent mesos.AgentID, cport uint32) mesos.TaskI
 			{Name: "mem", Type: mesos.SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: f.mem}},
 			{Name: "ports", Type: mesos.RANGES.Enum(), Ranges: &mesos.Value_Ranges{Range: []mesos.Value_Range{{Begin: t.port, End: t.port}}}},
 		},
-		Command: &mesos.CommandInfo{Shell: &no, Arguments: f.args},
-		Container: &mesos.ContainerInfo{Type: mesos.ContainerInfo_DOCKER.Enum(), Docker: &mesos.ContainerInfo_DockerInfo{
-			Image: f.image, Network: mesos.ContainerInfo_DockerInfo_BRIDGE.Enum(),
-			PortMappings: []mesos.ContainerInfo_DockerInfo_PortMapping{{HostPort: uint32(t.port), ContainerPort: cport, Protocol: &tcp}}}},
+		Command:   &mesos.CommandInfo{Shell: &no, Arguments: args},
+		Container: container,
 	}
 }
 

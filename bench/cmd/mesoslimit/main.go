@@ -7,7 +7,14 @@
 //     and the kill of all N;
 //   - envctl up of the same N services without dependencies: up, the idle cost, down;
 //   - envctl up of N services in -layers layers (each on two of the layer before): up, down;
-//   - once per round, envctl up of the N services on the Docker backend: its idle cost.
+//   - once per round, envctl up of the N services on the Docker backend: its idle cost;
+//   - on a multi-host cluster (internal/mesoscluster: 3 agents in network namespaces of their
+//     own, the image through its registry), per containerizer (issue 17: multihost-docker,
+//     multihost-mesos), the bare scheduler with 1 and N tasks and envctl's flat up and down.
+//
+// Service i listens on 9000+i in its container (so that N of them fit on one agent's address
+// under the Mesos containerizer, which runs a task in its agent's network), published on a
+// host port from the offer under the Docker containerizer.
 //
 // Every service is internal/testsvc `--delay 300ms --http 80` (it answers HTTP 300 ms after it
 // starts), cpus 0.1 and 32 MiB, ready on an HTTP GET of / (the bare scheduler polls the same).
@@ -55,7 +62,7 @@ func main() {
 	flag.StringVar(&c.envctl, "envctl", "bin/envctl", "the envctl binary")
 	flag.StringVar(&c.floor, "floor", "bin/mesosfloor", "the bare scheduler's binary (bench/cmd/mesosfloor)")
 	flag.StringVar(&c.double, "double", "bin/mesos-double", "the Mesos double's binary (provisioner/mesos/mesostest/cmd/mesos-double)")
-	flag.StringVar(&targets, "targets", "double,real", "where to measure: double, real (shared/mesos, 2 agents), docker (the Docker backend's idle cost)")
+	flag.StringVar(&targets, "targets", "double,real", "where to measure: double, real (shared/mesos, 2 agents), docker (the Docker backend's idle cost), multihost (3 agents in network namespaces, each containerizer; root)")
 	flag.IntVar(&c.runs, "runs", 3, "rounds")
 	flag.IntVar(&c.n, "n", 30, "services")
 	flag.IntVar(&c.layers, "layers", 5, "layers of the layered environment")
@@ -108,6 +115,8 @@ func run(ctx context.Context, c *config) error {
 		url           string
 		mesos, engine group
 		close         func()
+		containerizer string // the multi-host targets': docker or mesos
+		image         string // the multi-host targets': the image's name in the cluster's registry
 	}
 	var ts []*target
 	defer func() {
@@ -147,6 +156,30 @@ func run(ctx context.Context, c *config) error {
 			ts = append(ts, t)
 		case "docker":
 			ts = append(ts, &target{name: name, engine: engine})
+		case "multihost":
+			scripts := mesoscluster.Find()
+			if scripts == "" || os.Geteuid() != 0 {
+				fmt.Fprintln(c.out, "skip target=multihost reason=\"needs shared/mesos beside the checkout, and root\"")
+				continue
+			}
+			mh, err := mesoscluster.StartMultiHost(scripts, mesoscluster.MultiHostOptions{Agents: 3, DieWithParent: true})
+			if err != nil {
+				return fmt.Errorf("the multi-host Mesos: %w", err)
+			}
+			closer := func() { _ = mh.Stop() }
+			image := mh.Registry + "/envctl/mesoslimit-testsvc:bench"
+			if err := pushImage(ctx, c.image, image); err != nil {
+				closer()
+				return fmt.Errorf("the multi-host Mesos's registry: %w", err)
+			}
+			group := union(byCmdline(mh.Dir+string(filepath.Separator)), containersMounting(mh.Dir))
+			for _, k := range []string{"docker", "mesos"} {
+				t := &target{name: "multihost-" + k, url: mh.Master, engine: engine, mesos: group, containerizer: k, image: image}
+				if k == "docker" {
+					t.close = closer
+				}
+				ts = append(ts, t)
+			}
 		default:
 			return fmt.Errorf("-targets: unknown target %q", name)
 		}
@@ -160,23 +193,43 @@ func run(ctx context.Context, c *config) error {
 			if t.name == "docker" {
 				env := fmt.Sprintf("ml%d-%d-docker", os.Getpid(), r)
 				groups := []group{shims("label=io.envctl.env=" + env), t.engine}
-				if err := c.envctl1(ctx, tag, "flat", env, nil, 1, groups); err != nil {
+				if err := c.envctl1(ctx, tag, "flat", env, nil, c.image, 1, groups); err != nil {
 					fmt.Fprintf(c.out, "fail %s kind=flat err=%q\n", tag, err.Error())
 				}
 				continue
 			}
 			groups := []group{t.mesos, t.engine}
-			if err := c.floor1(ctx, tag, t.url, 1, nil); err != nil {
+			run := runSpec{image: c.image, containerizer: "docker"}
+			if t.containerizer != "" {
+				run = runSpec{image: t.image, containerizer: t.containerizer}
+			}
+			if err := c.floor1(ctx, tag, t.url, run, 1, nil); err != nil {
 				fmt.Fprintf(c.out, "fail %s kind=floor n=1 err=%q\n", tag, err.Error())
 			}
-			if err := c.floor1(ctx, tag, t.url, c.n, groups); err != nil {
-				fmt.Fprintf(c.out, "fail %s kind=floor n=%d err=%q\n", tag, c.n, err.Error())
+			mesosArgs := []string{"--backend", "mesos", "--mesos-master", t.url, "--mesos-containerizer", run.containerizer}
+			floorN := func() {
+				if err := c.floor1(ctx, tag, t.url, run, c.n, groups); err != nil {
+					fmt.Fprintf(c.out, "fail %s kind=floor n=%d err=%q\n", tag, c.n, err.Error())
+				}
 			}
-			mesosArgs := []string{"--backend", "mesos", "--mesos-master", t.url}
-			if err := c.envctl1(ctx, tag, "flat", fmt.Sprintf("ml%d-%d-%s-flat", os.Getpid(), r, t.name), mesosArgs, 1, groups); err != nil {
-				fmt.Fprintf(c.out, "fail %s kind=flat err=%q\n", tag, err.Error())
+			flat := func() {
+				if err := c.envctl1(ctx, tag, "flat", fmt.Sprintf("ml%d-%d-%s-flat", os.Getpid(), r, t.name), mesosArgs, run.image, 1, groups); err != nil {
+					fmt.Fprintf(c.out, "fail %s kind=flat err=%q\n", tag, err.Error())
+				}
 			}
-			if err := c.envctl1(ctx, tag, "layers", fmt.Sprintf("ml%d-%d-%s-layers", os.Getpid(), r, t.name), mesosArgs, c.layers, nil); err != nil {
+			// Alternating which of the two goes first: the one that follows the other's
+			// kill shares the machine with its containers' removal.
+			if r%2 == 1 {
+				floorN()
+				flat()
+			} else {
+				flat()
+				floorN()
+			}
+			if t.containerizer != "" {
+				continue // the containerizers' comparison is of the flat environment
+			}
+			if err := c.envctl1(ctx, tag, "layers", fmt.Sprintf("ml%d-%d-%s-layers", os.Getpid(), r, t.name), mesosArgs, run.image, c.layers, nil); err != nil {
 				fmt.Fprintf(c.out, "fail %s kind=layers err=%q\n", tag, err.Error())
 			}
 		}
@@ -185,11 +238,14 @@ func run(ctx context.Context, c *config) error {
 	return nil
 }
 
+// runSpec is how a target's tasks run: their image's name, and the containerizer.
+type runSpec struct{ image, containerizer string }
+
 // floor1 runs the bare scheduler once with n tasks; with groups, it measures the idle cost
 // between ready and the kill.
-func (c *config) floor1(ctx context.Context, tag, url string, n int, groups []group) error {
-	cmd := exec.CommandContext(ctx, c.floor, "-master", url, "-image", c.image, "-n", fmt.Sprint(n), "-hold", "--",
-		"--delay", "300ms", "--http", "80")
+func (c *config) floor1(ctx context.Context, tag, url string, run runSpec, n int, groups []group) error {
+	cmd := exec.CommandContext(ctx, c.floor, "-master", url, "-image", run.image, "-n", fmt.Sprint(n), "-hold",
+		"-containerizer", run.containerizer, "-port", "9000", "--", "--delay", "300ms", "--http", "{port}")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
@@ -234,12 +290,12 @@ func (c *config) floor1(ctx context.Context, tag, url string, n int, groups []gr
 
 // envctl1 brings an environment of c.n services in layers up with envctl, measures its idle
 // cost when groups are given, and brings it down.
-func (c *config) envctl1(ctx context.Context, tag, kind, env string, global []string, layers int, groups []group) error {
+func (c *config) envctl1(ctx context.Context, tag, kind, env string, global []string, image string, layers int, groups []group) error {
 	dir := filepath.Join(c.dir, env)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(hcl(env, c.image, c.n, layers)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(hcl(env, image, c.n, layers)), 0o644); err != nil {
 		return err
 	}
 	do := func(args ...string) (float64, error) {
@@ -293,7 +349,7 @@ func hcl(env, image string, n, layers int) string {
 	width := (n + layers - 1) / layers
 	for i := 0; i < n; i++ {
 		l, k := i/width, i%width
-		fmt.Fprintf(&b, "service \"s%d-%d\" {\n  image = %q\n  command = [\"--delay\", \"300ms\", \"--http\", \"80\"]\n  ports = { http = 80 }\n", l, k, image)
+		fmt.Fprintf(&b, "service \"s%d-%d\" {\n  image = %q\n  command = [\"--delay\", \"300ms\", \"--http\", \"%d\"]\n  ports = { http = %d }\n", l, k, image, 9000+i, 9000+i)
 		if l > 0 {
 			prev := min(width, n-(l-1)*width)
 			fmt.Fprintf(&b, "  depends_on = [service.s%d-%d, service.s%d-%d]\n", l-1, k%prev, l-1, (k+1)%prev)
@@ -302,6 +358,17 @@ func hcl(env, image string, n, layers int) string {
 		b.WriteString("  resources {\n    cpus = 0.1\n    memory = \"32MiB\"\n  }\n}\n")
 	}
 	return b.String()
+}
+
+// pushImage puts local into a registry as remote (docker tag and push: the registry is the
+// multi-host cluster's, on this host).
+func pushImage(ctx context.Context, local, remote string) error {
+	for _, args := range [][]string{{"tag", local, remote}, {"push", "-q", remote}} {
+		if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
 }
 
 // startDouble starts the Mesos double as a process of its own (so its CPU time is its own) on
