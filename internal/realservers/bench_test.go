@@ -44,7 +44,9 @@ func BenchmarkProbeCPU(b *testing.B) {
 			return benchServer(b, "postgres", "-e", "POSTGRES_USER=app", "-e", "POSTGRES_PASSWORD=pw", "-e", "POSTGRES_DB=app")
 		}},
 		{"redis", protocol.Params{Kind: protocol.Redis}, "6379", []string{"redis-cli", "ping"}, func(b *testing.B) *server { return benchServer(b, "redis") }},
-		{"mariadb", protocol.Params{Kind: protocol.MySQL}, "3306", []string{"mariadb-admin", "ping", "-h", "127.0.0.1"}, func(b *testing.B) *server { return benchServer(b, "mariadb") }},
+		{"mariadb", protocol.Params{Kind: protocol.MySQL}, "3306", []string{"mariadb-admin", "ping", "-h", "127.0.0.1"}, func(b *testing.B) *server {
+			return benchServer(b, "mariadb", "-e", "MARIADB_ROOT_PASSWORD=root")
+		}},
 		{"rabbitmq", protocol.Params{Kind: protocol.AMQP}, "5672", []string{"rabbitmq-diagnostics", "-q", "check_port_connectivity"}, func(b *testing.B) *server { return benchServer(b, "rabbitmq") }},
 		{"memcached", protocol.Params{Kind: protocol.Memcached}, "11211", nil, func(b *testing.B) *server { return benchServer(b, "memcached") }},
 		{"grpc", protocol.Params{Kind: protocol.GRPC}, "9090", nil, func(b *testing.B) *server {

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/envctl/envctl/internal/realimage"
 	"github.com/envctl/envctl/internal/testimage"
 	"github.com/envctl/envctl/provisioner"
 	"github.com/envctl/envctl/provisioner/protocol"
@@ -42,79 +43,13 @@ func docker(ctx context.Context, args ...string) (string, error) {
 	return strings.TrimSpace(out.String()), nil
 }
 
-// Images of the real servers: name => tag and where its Dockerfile is. The shared ones are
-// made by ../shared/images/build (the checkout's sibling); ours by docker build from
-// internal/testimage/real, FROM the base image that build makes.
-var images = map[string]struct{ ref, own string }{
-	"postgres":  {"envctl-real/postgres:15", ""},
-	"redis":     {"envctl-real/redis:7", ""},
-	"rabbitmq":  {"envctl-real/rabbitmq:3", ""},
-	"mariadb":   {"envctl-real/mariadb:10", "Dockerfile.mariadb"},
-	"memcached": {"envctl-real/memcached:1", "Dockerfile.memcached"},
-}
-
-var buildMu sync.Mutex // one image build at a time: each is apt-get on 2 cores
-
-// realImage returns the image of a real server, building it when it is missing: minutes the
-// first time (debootstrap, apt-get), nothing afterwards. Without the build script it skips,
-// saying how, or fails under CI=true.
+// realImage returns the image of a real server (internal/realimage builds what the engine
+// lacks: minutes the first time, nothing afterwards; without shared/images beside the
+// checkout the test skips, saying how).
 func realImage(t testing.TB, name string) string {
 	t.Helper()
 	testimage.Need(t)
-	img := images[name]
-	ctx := context.Background()
-	if _, err := docker(ctx, "image", "inspect", "--format", "{{.Id}}", img.ref); err == nil {
-		return img.ref
-	}
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if _, err := docker(ctx, "image", "inspect", "--format", "{{.Id}}", img.ref); err == nil {
-		return img.ref
-	}
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	script := filepath.Join(root, "..", "shared", "images", "build")
-	if _, err := os.Stat(script); err != nil {
-		testimage.SkipOrFail(t, "the real-server images are built by %s, which is not there (see its README beside the checkout)", script)
-	}
-	shared := name
-	if img.own != "" {
-		shared = "postgres" // any: what matters is the base image, envctl-real/debian:12
-	}
-	t.Logf("building %s (minutes the first time)...", img.ref)
-	bctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(bctx, script, shared).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", script, shared, err, out)
-	}
-	if img.own != "" {
-		dir := filepath.Join(root, "internal", "testimage", "real")
-		cmd := exec.CommandContext(bctx, "docker", "build", "-q", "--label", testimage.Label+"=real", "-t", img.ref, "-f", filepath.Join(dir, img.own), dir)
-		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("docker build %s: %v\n%s", img.ref, err, out)
-		}
-	}
-	return img.ref
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
+	return realimage.Need(t, name)[name]
 }
 
 // server is one container of a real server.
@@ -314,7 +249,8 @@ func TestPostgres(t *testing.T) {
 func TestMariaDB(t *testing.T) {
 	t.Parallel()
 	img := realImage(t, "mariadb")
-	s := create(t, img)
+	// The settings of the official mariadb image, which ours follows.
+	s := create(t, img, "-e", "MARIADB_ROOT_PASSWORD=root", "-e", "MARIADB_DATABASE=app", "-e", "MARIADB_USER=app", "-e", "MARIADB_PASSWORD=app")
 	s.docker("start", s.id)
 	addr := net.JoinHostPort(s.ip(), "3306")
 	probe := race(t, 3*time.Minute, addr, protocol.Params{Kind: protocol.MySQL}, func(ctx context.Context) error {

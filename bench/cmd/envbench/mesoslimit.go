@@ -15,7 +15,7 @@ import (
 // limitRun is one result line of bench/cmd/mesoslimit: one measurement on one target.
 type limitRun struct {
 	Target, Kind string // "real", "double", "docker", "multihost-docker", "multihost-mesos"; "floor", "flat", "layers"
-	N            int
+	N, Round     int
 	Values       map[string]float64 // ready, l2r, up, down, idle_mesos, idle_engine
 	Load         string
 }
@@ -47,6 +47,7 @@ func parseLimit(r io.Reader) (*limitResults, error) {
 		case "result":
 			run := limitRun{Target: kv["target"], Kind: kv["kind"], Values: map[string]float64{}, Load: kv["load"]}
 			run.N, _ = strconv.Atoi(kv["n"])
+			run.Round, _ = strconv.Atoi(kv["round"])
 			for k, v := range kv {
 				switch k {
 				case "target", "kind", "n", "round", "load":
@@ -237,6 +238,11 @@ func limitGoals(lr *limitResults) string {
 			fmt.Fprintf(&b, "- %s: %.2f against %.2f — %s\n", what, got, limit, mark)
 		}
 		verdict(ok4, flatUp, 1.1*floorReady, fmt.Sprintf("up of %d flat ≤ 1.1 × the bare scheduler's ready (%.2f s)", n, floorReady))
+		if ratios := lr.pairedRatios(target, n); len(ratios) > 0 {
+			m, _ := median(ratios)
+			fmt.Fprintf(&b, "  - the same, round by round (envctl's up over the bare ready of the same round, which ran right before or after it): median %.2fx of %d rounds (%s)\n",
+				m, len(ratios), formatRatios(ratios))
+		}
 		verdict(ok6 && ok3, layersUp, floorReady+5*one, fmt.Sprintf("up of %d in 5 layers ≤ that + 5 × one task's launch-to-ready (%.2f s)", n, one))
 		verdict(ok5 && ok2, flatDown, 1.2*floorKill, fmt.Sprintf("down of %d ≤ 1.2 × the bare kill (%.2f s)", n, floorKill))
 		verdict(ok8 && ok7, envIdle, 1.2*floorIdle+0.05, fmt.Sprintf("idle cores (Mesos + engine) ≤ 1.2 × the bare tasks' (%.3f) + 0.05", floorIdle))
@@ -277,6 +283,42 @@ func containerizerComparison(lr *limitResults) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// pairedRatios is, per round that has both, envctl's flat up over the bare scheduler's ready
+// of n tasks: the two run back to back, so a round's ratio is free of the drift between
+// rounds (a cluster that slows as its engine keeps the stopped containers of every round),
+// which the ratio of the two medians is not.
+func (lr *limitResults) pairedRatios(target string, n int) []float64 {
+	floor, up := map[int]float64{}, map[int]float64{}
+	var rounds []int
+	for _, r := range lr.Runs {
+		if r.Target != target {
+			continue
+		}
+		switch {
+		case r.Kind == "floor" && r.N == n:
+			floor[r.Round] = r.Values["ready"]
+		case r.Kind == "flat":
+			up[r.Round] = r.Values["up"]
+			rounds = append(rounds, r.Round)
+		}
+	}
+	var out []float64
+	for _, rd := range rounds {
+		if f, ok := floor[rd]; ok && f > 0 {
+			out = append(out, up[rd]/f)
+		}
+	}
+	return out
+}
+
+func formatRatios(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // sum adds two lists pairwise (the Mesos and engine figures of the same runs).

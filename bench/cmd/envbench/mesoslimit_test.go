@@ -37,3 +37,38 @@ end load="4.00 5.00 6.00" time=y
 		}
 	}
 }
+
+// TestPairedRatiosAndContainerizers: a round's ratio is its own flat up over its own bare
+// ready (rounds without both are left out), and the multi-host targets make the
+// containerizers' comparison.
+func TestPairedRatiosAndContainerizers(t *testing.T) {
+	in := `result target=real round=1 kind=floor n=30 ready=10 l2r=5 down=2 load="1 1 1"
+result target=real round=1 kind=flat n=30 up=11 down=2 load="1 1 1"
+result target=real round=2 kind=flat n=30 up=30 down=2 load="1 1 1"
+result target=real round=2 kind=floor n=30 ready=20 l2r=5 down=2 load="1 1 1"
+result target=real round=3 kind=flat n=30 up=99 down=2 load="1 1 1"
+result target=multihost-mesos round=1 kind=floor n=30 ready=10 l2r=9 down=0.2 load="1 1 1"
+result target=multihost-mesos round=1 kind=flat n=30 up=12 down=0.3 load="1 1 1"
+`
+	lr, err := parseLimit(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lr.pairedRatios("real", 30)
+	if len(got) != 2 || got[0] != 1.1 || got[1] != 1.5 {
+		t.Errorf("pairedRatios: got %v, want [1.1 1.5]", got)
+	}
+	md := limitMarkdown(lr, "x")
+	for _, want := range []string{
+		"median 1.30x of 2 rounds (1.10, 1.50)",
+		"| multihost-mesos | envctl, N flat | 1 | 12.00 |",
+		"the mesos containerizer, 30 flat: envctl up 12.00 s against the bare scheduler's 10.00 s (1.20x), down 0.30 s against 0.20 s (1.50x)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("missing %q in:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "docker containerizer") {
+		t.Errorf("a containerizer without figures is listed:\n%s", md)
+	}
+}
