@@ -61,7 +61,7 @@ bench: build examples ## run the benchmarks (not part of test)
 	@# Docker backend's idle cost beside them; medians of 3 in results.md.
 	$(GO) build -o bin/mesosfloor ./bench/cmd/mesosfloor
 	$(GO) build -o bin/mesos-double ./provisioner/mesos/mesostest/cmd/mesos-double
-	$(GO) run ./bench/cmd/mesoslimit -envctl $(BIN) -floor bin/mesosfloor -double bin/mesos-double -targets double,real,docker,multihost -runs 5 -out bench/mesos-limit.txt || echo "make bench: the Mesos limit benchmark failed; results.md says which runs"
+	$(GO) run ./bench/cmd/mesoslimit -envctl $(BIN) -floor bin/mesosfloor -double bin/mesos-double -targets double,real,docker,multihost -runs 7 -idle-runs 3 -out bench/mesos-limit.txt || echo "make bench: the Mesos limit benchmark failed; results.md says which runs"
 	$(GO) run ./bench/cmd/envbench -envctl $(BIN) -out bench/results.md -mesos bench/mesos-bench.txt -probes bench/probes-bench.txt -mesos-limit bench/mesos-limit.txt $(BENCHFLAGS)
 
 fuzz: ## fuzz the loader, the graph and the protocol probes' parsers for FUZZTIME each (default 30s)
