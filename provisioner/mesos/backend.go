@@ -231,6 +231,9 @@ func (b *Backend) Start(ctx context.Context, spec provisioner.Spec) (provisioner
 	if err != nil {
 		return provisioner.Instance{}, err
 	}
+	if msg := execCheckNotice(spec, b.opt.HealthInterval); msg != "" {
+		b.notice(msg)
+	}
 	ts := s.enqueue(spec)
 	defer s.finished()
 	inst := provisioner.Instance{ID: ts.id, Name: ts.id, Env: spec.Env, Service: spec.Service,

@@ -289,6 +289,28 @@ func mesosContainer(spec provisioner.Spec) (*mesospb.ContainerInfo, *mesospb.Com
 	return container, cmd
 }
 
+// execCostPerService is what one exec readiness check a second costs an idle cluster, in
+// cores: measured by bench/cmd/mesoslimit on the real test cluster (30 services with exec
+// checks kept Mesos's processes and the engine at 1.64 cores, the same services probed by
+// envctl at 0.06).
+const execCostPerService = 0.05
+
+// execCheckNotice is what a user is told of a service whose exec readiness check stays with
+// Mesos (a COMMAND health check, for the task's whole life: Mesos has no way to stop a health
+// check, and the Docker containerizer gives a framework no other way to run a command in a
+// task) at the default interval; "" for every other service, and for one whose ready block
+// chose its interval.
+func execCheckNotice(spec provisioner.Spec, defaultInterval time.Duration) string {
+	r := spec.Ready
+	if spec.Once || r.Kind != provisioner.ProbeExec || len(r.Exec) == 0 || r.Interval > 0 {
+		return ""
+	}
+	every := max(defaultInterval, minHealthInterval)
+	return fmt.Sprintf("service %q: its exec readiness check runs on Mesos as a health check every %s for as long as the task runs "+
+		"(a docker exec each time: about %.2f cores per service, measured); a tcp, http or protocol probe costs nothing once ready, "+
+		"or set ready { interval } to check less often", spec.Service, every, execCostPerService*float64(time.Second)/float64(every))
+}
+
 // healthCheck turns the ready block into a Mesos health check; nil when readiness is not a
 // check Mesos runs: a job (ready when finished), a log probe (read by envctl), no ports, or,
 // unless byMesos, every probe envctl makes from outside (all but exec: the Docker

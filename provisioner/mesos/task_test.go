@@ -128,3 +128,38 @@ func TestForcedMesosProbeRefusesStatus(t *testing.T) {
 		t.Errorf("Start: %v, want the refusal", err)
 	}
 }
+
+// TestExecCheckNotice: only an exec check left at the default interval is worth a note (it
+// costs the cluster for the task's life); the note names the service, the interval and the
+// way out.
+func TestExecCheckNotice(t *testing.T) {
+	exec := provisioner.ReadySpec{Kind: provisioner.ProbeExec, Exec: []string{"pg_isready"}}
+	tests := []struct {
+		name string
+		spec provisioner.Spec
+		want []string // substrings; nil: no note
+	}{
+		{"exec at the default", provisioner.Spec{Service: "db", Ready: exec},
+			[]string{`service "db"`, "every 1s", "0.05 cores", "ready { interval }", "protocol probe"}},
+		{"exec with its own interval", provisioner.Spec{Service: "db", Ready: provisioner.ReadySpec{Kind: provisioner.ProbeExec, Exec: []string{"x"}, Interval: 10 * time.Second}}, nil},
+		{"a job's exec", provisioner.Spec{Service: "job", Once: true, Ready: exec}, nil},
+		{"http", provisioner.Spec{Service: "web", Ready: provisioner.ReadySpec{Kind: provisioner.ProbeHTTP, Port: "http"}}, nil},
+	}
+	for _, tt := range tests {
+		got := execCheckNotice(tt.spec, time.Second)
+		if tt.want == nil {
+			if got != "" {
+				t.Errorf("%s: got %q, want no note", tt.name, got)
+			}
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: got %q, want it to contain %q", tt.name, got, w)
+			}
+		}
+	}
+	if got := execCheckNotice(provisioner.Spec{Service: "db", Ready: exec}, 2*time.Second); !strings.Contains(got, "every 2s") || !strings.Contains(got, "0.03 cores") {
+		t.Errorf("at 2s: got %q", got)
+	}
+}

@@ -52,6 +52,7 @@ type config struct {
 	runs, n, layers       int
 	idle                  time.Duration
 	idleRuns              int
+	execChecks            bool
 	out                   io.Writer
 	image                 string
 	dir                   string
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&c.n, "n", 30, "services")
 	flag.IntVar(&c.layers, "layers", 5, "layers of the layered environment")
 	flag.DurationVar(&c.idle, "idle", 30*time.Second, "how long the idle cost is measured")
+	flag.BoolVar(&c.execChecks, "exec", true, "in the idle rounds, also the idle cost of the N services with exec readiness checks (Mesos COMMAND health checks)")
 	flag.IntVar(&c.idleRuns, "idle-runs", 3, "in how many of the rounds (the first) the idle cost is measured: it takes 2 x -idle a round, and varies far less than up does")
 	flag.StringVar(&out, "out", "bench/mesos-limit.txt", "where the result lines go (appended to a fresh file)")
 	flag.Parse()
@@ -237,6 +239,13 @@ func run(ctx context.Context, c *config) error {
 			if t.containerizer != "" {
 				continue // the containerizers' comparison is of the flat environment
 			}
+			if groups != nil && c.execChecks {
+				// What the one readiness kind that stays with Mesos costs an idle
+				// environment: an exec check is a COMMAND health check every second.
+				if err := c.envctlReady(ctx, tag, "exec", fmt.Sprintf("ml%d-%d-%s-exec", os.Getpid(), r, t.name), mesosArgs, run.image, 1, true, groups); err != nil {
+					fmt.Fprintf(c.out, "fail %s kind=exec err=%q\n", tag, err.Error())
+				}
+			}
 			if err := c.envctl1(ctx, tag, "layers", fmt.Sprintf("ml%d-%d-%s-layers", os.Getpid(), r, t.name), mesosArgs, run.image, c.layers, nil); err != nil {
 				fmt.Fprintf(c.out, "fail %s kind=layers err=%q\n", tag, err.Error())
 			}
@@ -299,11 +308,16 @@ func (c *config) floor1(ctx context.Context, tag, url string, run runSpec, n int
 // envctl1 brings an environment of c.n services in layers up with envctl, measures its idle
 // cost when groups are given, and brings it down.
 func (c *config) envctl1(ctx context.Context, tag, kind, env string, global []string, image string, layers int, groups []group) error {
+	return c.envctlReady(ctx, tag, kind, env, global, image, layers, false, groups)
+}
+
+// envctlReady is envctl1 with exec readiness checks when execCheck is set.
+func (c *config) envctlReady(ctx context.Context, tag, kind, env string, global []string, image string, layers int, execCheck bool, groups []group) error {
 	dir := filepath.Join(c.dir, env)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(hcl(env, image, c.n, layers)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(hclReady(env, image, c.n, layers, execCheck)), 0o644); err != nil {
 		return err
 	}
 	do := func(args ...string) (float64, error) {
@@ -351,7 +365,11 @@ func tail(s string) string {
 }
 
 // hcl is n services in layers (1: flat); a service of layer k depends on two of layer k-1.
-func hcl(env, image string, n, layers int) string {
+func hcl(env, image string, n, layers int) string { return hclReady(env, image, n, layers, false) }
+
+// hclReady is hcl with, when execCheck is set, an exec readiness check in every service (a Mesos
+// COMMAND health check, which runs for the task's life) instead of the HTTP probe.
+func hclReady(env, image string, n, layers int, execCheck bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "environment { name = %q }\n", env)
 	width := (n + layers - 1) / layers
@@ -362,7 +380,11 @@ func hcl(env, image string, n, layers int) string {
 			prev := min(width, n-(l-1)*width)
 			fmt.Fprintf(&b, "  depends_on = [service.s%d-%d, service.s%d-%d]\n", l-1, k%prev, l-1, (k+1)%prev)
 		}
-		b.WriteString("  ready {\n    http {\n      port = \"http\"\n    }\n    timeout = \"5m\"\n  }\n")
+		if execCheck {
+			fmt.Fprintf(&b, "  ready {\n    exec = [\"/testsvc\", \"probe\", \"tcp\", \"127.0.0.1:%d\"]\n    timeout = \"5m\"\n  }\n", 9000+i)
+		} else {
+			b.WriteString("  ready {\n    http {\n      port = \"http\"\n    }\n    timeout = \"5m\"\n  }\n")
+		}
 		b.WriteString("  resources {\n    cpus = 0.1\n    memory = \"32MiB\"\n  }\n}\n")
 	}
 	return b.String()
