@@ -167,13 +167,7 @@ func limitMarkdown(lr *limitResults, source string) string {
 		for _, rw := range rows {
 			n := rw.n
 			if n == -1 {
-				n = 0
-				for _, r := range lr.Runs {
-					if r.Target == target && r.Kind == "floor" && r.N > 1 {
-						n = r.N
-					}
-				}
-				if n == 0 {
+				if n = lr.floorN(target); n == 0 {
 					continue
 				}
 			}
@@ -210,12 +204,7 @@ func limitMarkdown(lr *limitResults, source string) string {
 func limitGoals(lr *limitResults) string {
 	var b strings.Builder
 	for _, target := range []string{"real", "double"} {
-		n := 0
-		for _, r := range lr.Runs {
-			if r.Target == target && r.Kind == "floor" && r.N > 1 {
-				n = r.N
-			}
-		}
+		n := lr.floorN(target)
 		floorReady, ok1 := median(lr.values(target, "floor", n, "ready"))
 		floorKill, ok2 := median(lr.values(target, "floor", n, "down"))
 		one, ok3 := median(lr.values(target, "floor", 1, "l2r"))
@@ -253,6 +242,17 @@ func limitGoals(lr *limitResults) string {
 	return b.String()
 }
 
+// floorN is how many tasks the bare scheduler's many-task runs on target had (0: none).
+func (lr *limitResults) floorN(target string) int {
+	n := 0
+	for _, r := range lr.Runs {
+		if r.Target == target && r.Kind == "floor" && r.N > 1 {
+			n = r.N
+		}
+	}
+	return n
+}
+
 // limitTargets are the targets of the table, in its order.
 var limitTargets = []string{"real", "double", "docker", "multihost-docker", "multihost-mesos"}
 
@@ -262,12 +262,7 @@ func containerizerComparison(lr *limitResults) string {
 	var b strings.Builder
 	for _, k := range []string{"docker", "mesos"} {
 		target := "multihost-" + k
-		n := 0
-		for _, r := range lr.Runs {
-			if r.Target == target && r.Kind == "floor" && r.N > 1 {
-				n = r.N
-			}
-		}
+		n := lr.floorN(target)
 		floorReady, ok1 := median(lr.values(target, "floor", n, "ready"))
 		floorKill, ok2 := median(lr.values(target, "floor", n, "down"))
 		up, ok3 := median(lr.values(target, "flat", 0, "up"))
