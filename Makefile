@@ -58,7 +58,8 @@ bench: build examples ## run the benchmarks (not part of test)
 	@# Mesos's own limit (issue 16): a bare scheduler (bench/cmd/mesosfloor, none of envctl's
 	@# code) beside envctl's up and down of 30 services flat and in 5 layers, and their idle
 	@# cost, on the double and on a real Mesos of 2 agents (mesoslimit starts its own), with the
-	@# Docker backend's idle cost beside them; medians of 3 in results.md.
+	@# Docker backend's idle cost beside them, and (issue 17) floor and envctl through each
+	@# containerizer on a multi-host cluster (root); medians of 7 rounds in results.md.
 	$(GO) build -o bin/mesosfloor ./bench/cmd/mesosfloor
 	$(GO) build -o bin/mesos-double ./provisioner/mesos/mesostest/cmd/mesos-double
 	$(GO) run ./bench/cmd/mesoslimit -envctl $(BIN) -floor bin/mesosfloor -double bin/mesos-double -targets double,real,docker,multihost -runs 7 -idle-runs 3 -out bench/mesos-limit.txt || echo "make bench: the Mesos limit benchmark failed; results.md says which runs"
