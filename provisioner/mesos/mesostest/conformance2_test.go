@@ -51,7 +51,18 @@ func TestConformance18_AllocationTiming(t *testing.T) {
 		s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
 			OfferIDs: ids(offers), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
 		if tg.real {
-			s.noOffersFor(3*time.Second, "inside the filter")
+			// On the shared real cluster: only an offer within what was refused is the
+			// filter not holding (noRefusedOffersFor); any other is declined under the same
+			// filter, and REVIVE below clears them all.
+			refused := map[string][]res{}
+			for _, o := range offers {
+				refused[o.AgentID.Value] = append(refused[o.AgentID.Value], s.resources(o.Resources))
+			}
+			s.noRefusedOffersFor(3*time.Second, "inside the filter", refused, func(o mesos.Offer, r res, _ bool) {
+				s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+					OfferIDs: ids([]mesos.Offer{o}), Filters: &mesos.Filters{RefuseSeconds: ptr(3600.0)}}}, http.StatusAccepted)
+				refused[o.AgentID.Value] = append(refused[o.AgentID.Value], r)
+			})
 		} else {
 			clock.Advance(3 * time.Second)
 			noOffers(t, s, "inside the filter")

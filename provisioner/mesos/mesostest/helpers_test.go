@@ -345,14 +345,32 @@ func (s *sub) noOffersFor(d time.Duration, when string) {
 }
 
 // noOffersOnFor asserts that no offer of agent arrives within d, while a filter covers the
-// refused resources there; offers of other agents go to other. The real test cluster is
-// shared by the packages of one `go test ./...`: another framework's task that ends on agent
-// frees resources the filter never covered, and Mesos offers them (a filter hides only offers
-// contained in what was refused). Such an offer is declined and noted, not failed; one
-// contained in the refused resources is the filter not holding. Containment is over all of
-// them, ports too: tasks of the same size that start and end in the window leave cpus and mem
-// where they were and move ports.
+// refused resources there; offers of other agents go to other. An offer of agent beyond what
+// was refused (see noRefusedOffersFor) is declined with no filter of its own: the agent's next
+// offer, after the window, is what the test goes on with (other's hour-long filter would hide
+// it).
 func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refused res, other func([]mesos.Offer)) {
+	s.t.Helper()
+	s.noRefusedOffersFor(d, when, map[string][]res{agent: {refused}}, func(o mesos.Offer, _ res, watched bool) {
+		if !watched {
+			other([]mesos.Offer{o})
+			return
+		}
+		s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
+			OfferIDs: ids([]mesos.Offer{o}), Filters: &mesos.Filters{RefuseSeconds: ptr(0.0)}}}, http.StatusAccepted)
+	})
+}
+
+// noRefusedOffersFor asserts that, within d, no offer arrives that a filter covers: one
+// contained in what was refused on its agent (refused: per agent, the resources of each
+// filter). The real test cluster is shared by the packages of one `go test ./...`: another
+// framework's task that ends frees resources no filter covered, and Mesos offers them (a
+// filter hides only offers contained in what was refused); the real master may also offer an
+// agent the test has not refused anything of yet. Every such offer goes to beyond (watched: its
+// agent has a filter), which must answer it. Containment is over all resources, ports too:
+// tasks of the same size that start and end in the window leave cpus and mem where they were
+// and move ports.
+func (s *sub) noRefusedOffersFor(d time.Duration, when string, refused map[string][]res, beyond func(o mesos.Offer, r res, watched bool)) {
 	s.t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -360,27 +378,19 @@ func (s *sub) noOffersOnFor(agent string, d time.Duration, when string, refused 
 		if ev == nil || ev.Type != scheduler.Event_OFFERS {
 			continue
 		}
-		var others, freed []mesos.Offer
 		for _, o := range ev.Offers.Offers {
-			if o.AgentID.Value != agent {
-				others = append(others, o)
-				continue
-			}
+			agent := o.AgentID.Value
 			got := s.resources(o.Resources)
-			if refused.contains(got) {
-				s.t.Fatalf("%s: got an offer of agent %s (%s, within the refused %s), want none", when, agent, got, refused)
+			filters, watched := refused[agent]
+			for _, f := range filters {
+				if f.contains(got) {
+					s.t.Fatalf("%s: got an offer of agent %s (%s, within the refused %s), want none", when, agent, got, f)
+				}
 			}
-			s.t.Logf("%s: agent %s offered %s, beyond the refused %s: resources another framework freed, which no filter covers", when, agent, got, refused)
-			freed = append(freed, o)
-		}
-		if len(freed) > 0 {
-			// Declined with no filter of its own: the agent's next offer, after the window,
-			// is what the test goes on with (other's hour-long filter would hide it).
-			s.mustCall(&scheduler.Call{Type: scheduler.Call_DECLINE, Decline: &scheduler.Call_Decline{
-				OfferIDs: ids(freed), Filters: &mesos.Filters{RefuseSeconds: ptr(0.0)}}}, http.StatusAccepted)
-		}
-		if len(others) > 0 {
-			other(others)
+			if watched {
+				s.t.Logf("%s: agent %s offered %s, beyond what was refused (%v): resources another framework freed, which no filter covers", when, agent, got, filters)
+			}
+			beyond(o, got, watched)
 		}
 	}
 }
