@@ -23,19 +23,14 @@ end load="4.00 5.00 6.00" time=y
 	if len(lr.Runs) != 5 || len(lr.Failures) != 1 || lr.LoadStart != "1.00 2.00 3.00" {
 		t.Fatalf("parsed %+v", lr)
 	}
-	md := limitMarkdown(lr, "x")
-	for _, want := range []string{
+	containsAll(t, limitMarkdown(lr, "x"), []string{
 		"| real | envctl, N flat | 2 | 33.00 (32.00–34.00) | 7.00 (6.00–8.00) |",
 		"up of 30 flat ≤ 1.1 × the bare scheduler's ready (30.00 s): 33.00 against 33.00 — met",
 		"up of 30 in 5 layers ≤ that + 5 × one task's launch-to-ready (3.00 s): 50.00 against 45.00 — **not met**",
 		"down of 30 ≤ 1.2 × the bare kill (6.00 s): 7.00 against 7.20 — met",
 		"idle cores (Mesos + engine) ≤ 1.2 × the bare tasks' (0.100) + 0.05: 0.07 against 0.17 — met",
 		"boom",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("missing %q in:\n%s", want, md)
-		}
-	}
+	})
 }
 
 // TestPairedRatiosAndContainerizers: a round's ratio is its own flat up over its own bare
@@ -58,17 +53,22 @@ result target=multihost-mesos round=1 kind=flat n=30 up=12 down=0.3 load="1 1 1"
 	if len(got) != 2 || got[0] != 1.1 || got[1] != 1.5 {
 		t.Errorf("pairedRatios: got %v, want [1.1 1.5]", got)
 	}
-	md := limitMarkdown(lr, "x")
-	for _, want := range []string{
+	containsAll(t, limitMarkdown(lr, "x"), []string{
 		"median 1.30x of 2 rounds (1.10, 1.50)",
 		"| multihost-mesos | envctl, N flat | 1 | 12.00 |",
 		"the mesos containerizer, 30 flat: envctl up 12.00 s against the bare scheduler's 10.00 s (1.20x), down 0.30 s against 0.20 s (1.50x)",
-	} {
+	})
+	if md := limitMarkdown(lr, "x"); strings.Contains(md, "docker containerizer") {
+		t.Errorf("a containerizer without figures is listed:\n%s", md)
+	}
+}
+
+// containsAll reports each of wants that md lacks.
+func containsAll(t *testing.T, md string, wants []string) {
+	t.Helper()
+	for _, want := range wants {
 		if !strings.Contains(md, want) {
 			t.Errorf("missing %q in:\n%s", want, md)
 		}
-	}
-	if strings.Contains(md, "docker containerizer") {
-		t.Errorf("a containerizer without figures is listed:\n%s", md)
 	}
 }
