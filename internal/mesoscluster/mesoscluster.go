@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/envctl/envctl/internal/testimage"
 )
 
 // EnvMaster names a running master to use instead of starting one.
@@ -37,7 +39,8 @@ var (
 )
 
 // Master returns the URL of a real master, starting a cluster on first use when
-// ENVCTL_TEST_MESOS_MASTER is not set. It skips t when there is no way to get one.
+// ENVCTL_TEST_MESOS_MASTER is not set. It skips t when there is no way to get one (fails it
+// with CI=true).
 func Master(t testing.TB) string {
 	t.Helper()
 	if u := strings.TrimRight(os.Getenv(EnvMaster), "/"); u != "" {
@@ -53,7 +56,7 @@ func Master(t testing.TB) string {
 		}
 	}
 	if scripts == "" {
-		t.Skip(SkipHint)
+		testimage.SkipOrFail(t, SkipHint)
 	}
 	if startErr != nil {
 		// shared/mesos is there, so a cluster is expected to start: never a skip.

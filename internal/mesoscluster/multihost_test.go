@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/envctl/envctl/internal/testimage"
 )
 
 // TestMultiHost checks the shape of the multi-host cluster the tests share: each agent
@@ -112,10 +114,7 @@ func get(t *testing.T, url string) int {
 func TestMultiHostSweep(t *testing.T) {
 	scripts := Find()
 	if scripts == "" || os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" && scripts != "" {
-			t.Fatal("CI=true: the multi-host cluster needs root")
-		}
-		t.Skip(MultiHostSkipHint)
+		testimage.SkipOrFail(t, MultiHostSkipHint)
 	}
 	c, err := StartMultiHost(scripts, MultiHostOptions{Agents: 1, DieWithParent: true})
 	if err != nil {

@@ -17,6 +17,6 @@
 // the other tests.
 //
 // Tests call Need: without shared/images beside the checkout the test is skipped, saying how
-// to run it (a user's fresh clone has no shared folder), also with CI=true, as
-// internal/mesoscluster does; where shared/images is present a failed build fails the test.
+// to run it (a user's fresh clone has no shared folder), and fails with CI=true (CI must run
+// every test), as internal/mesoscluster's do; a failed build fails the test.
 package realimage

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/envctl/envctl/internal/testimage"
 )
 
 // Base is the image every server image is built FROM.
@@ -76,7 +78,7 @@ func Need(t testing.TB, names ...string) map[string]string {
 	defer cancel()
 	imgs, err := Ensure(ctx, testLog{t}, names...)
 	if errors.Is(err, ErrNoShared) {
-		t.Skipf("skipping: %v", err)
+		testimage.SkipOrFail(t, "%v", err)
 	}
 	if err != nil {
 		t.Fatalf("real-server images: %v", err)

@@ -26,7 +26,7 @@ func TestAgentLossReal(t *testing.T) {
 	testimage.NeedTestsvc(t)
 	scripts := mesoscluster.Find()
 	if scripts == "" {
-		t.Skip(mesoscluster.SkipHint)
+		testimage.SkipOrFail(t, mesoscluster.SkipHint)
 	}
 	master, dir, err := mesoscluster.StartClusterEnv(scripts, 2, mesoscluster.QuickAgentLoss)
 	if err != nil {
@@ -66,8 +66,8 @@ func TestAgentLossReal(t *testing.T) {
 func TestAgentLinkDownReal(t *testing.T) {
 	testimage.NeedTestsvc(t)
 	scripts := mesoscluster.Find()
-	if scripts == "" || (os.Geteuid() != 0 && os.Getenv("CI") != "true") {
-		t.Skip(mesoscluster.MultiHostSkipHint)
+	if scripts == "" || os.Geteuid() != 0 {
+		testimage.SkipOrFail(t, mesoscluster.MultiHostSkipHint)
 	}
 	c, err := mesoscluster.StartMultiHost(scripts, mesoscluster.MultiHostOptions{Agents: 3, DieWithParent: true,
 		MasterEnv: mesoscluster.QuickAgentLoss, Logf: t.Logf})
