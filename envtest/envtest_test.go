@@ -427,12 +427,7 @@ func TestMesos(t *testing.T) {
 	}
 	t.Run("double", func(t *testing.T) {
 		f := newFixture(t)
-		m := mesostest.New(mesostest.Options{Agents: 1, Ports: mesostest.DoubleTestPorts})
-		url, err := m.Start(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
+		_, url := mesostest.StartTest(t, mesostest.Options{Agents: 1})
 		t.Setenv("ENVCTL_BACKEND", "mesos")
 		t.Setenv("ENVCTL_MESOS_MASTER", url)
 		check(t, f, f.opts(0))

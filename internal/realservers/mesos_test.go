@@ -24,19 +24,9 @@ import (
 func TestRedisProbeOnMesos(t *testing.T) {
 	t.Parallel()
 	img := realImage(t, "redis")
-	m := mesostest.New(mesostest.Options{Agents: 1, Ports: mesostest.DoubleTestPorts})
+	_, url := mesostest.StartTest(t, mesostest.Options{Agents: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	url, err := m.Start(ctx)
-	if err != nil {
-		m.Close()
-		t.Fatalf("start the Mesos double: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close the Mesos double: %v", err)
-		}
-	})
 	b, err := mesos.New(ctx, mesos.Options{Master: url, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)

@@ -26,27 +26,7 @@ func double(t testing.TB, opt mesostest.Options) (*mesostest.Master, string) {
 	if opt.Agents == 0 {
 		opt.Agents = 2
 	}
-	if opt.Ports == nil {
-		opt.Ports = mesostest.DoubleTestPorts // never the real cluster's ports, see there
-	}
-	m := mesostest.New(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	url, err := m.Start(ctx)
-	if err != nil {
-		m.Close()
-		t.Fatalf("start the Mesos double: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close the Mesos double: %v", err)
-		}
-		// Close removes everything the double started; check it did.
-		if left := dockerLines(t, "ps", "-aq", "--filter", "label="+mesostest.LabelInstance+"="+m.Instance()); len(left) > 0 {
-			t.Errorf("containers left after the double closed: %v", left)
-		}
-	})
-	return m, url
+	return mesostest.StartTest(t, opt)
 }
 
 // TestMain stops the real Mesos cluster that mesoscluster may have started for this package.

@@ -213,41 +213,22 @@ func (b *bench) run(ctx context.Context) error {
 		b.logf("removed %d leftovers of an earlier run", n)
 	}
 	b.res = &results{Date: time.Now(), Runs: b.cfg.runs, Layers: b.cfg.layers, Delay: b.cfg.delay, Seed: b.cfg.seed}
-	if b.cfg.mesos != "" {
-		f, err := os.Open(b.cfg.mesos)
-		if err != nil {
+	// The sections made from other programs' output (make bench runs them first).
+	for _, sec := range []struct {
+		path string
+		into *string
+		read func(string) (string, error)
+	}{
+		{b.cfg.mesos, &b.res.Mesos, func(p string) (string, error) { return section(p, parseMesosBench, mesosMarkdown) }},
+		{b.cfg.probes, &b.res.Probes, func(p string) (string, error) { return section(p, parseProbeBench, probesMarkdown) }},
+		{b.cfg.mesosLimit, &b.res.MesosLimit, func(p string) (string, error) { return section(p, parseLimit, limitMarkdown) }},
+	} {
+		if sec.path == "" {
+			continue
+		}
+		if *sec.into, err = sec.read(sec.path); err != nil {
 			return err
 		}
-		runs, err := parseMesosBench(f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		b.res.Mesos = mesosMarkdown(runs, "`"+filepath.Base(b.cfg.mesos)+"`")
-	}
-	if b.cfg.probes != "" {
-		f, err := os.Open(b.cfg.probes)
-		if err != nil {
-			return err
-		}
-		runs, err := parseProbeBench(f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		b.res.Probes = probesMarkdown(runs, "`"+filepath.Base(b.cfg.probes)+"`")
-	}
-	if b.cfg.mesosLimit != "" {
-		f, err := os.Open(b.cfg.mesosLimit)
-		if err != nil {
-			return err
-		}
-		lr, err := parseLimit(f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		b.res.MesosLimit = limitMarkdown(lr, "`"+filepath.Base(b.cfg.mesosLimit)+"`")
 	}
 	b.res.Machine = describeMachine(ctx, b.envctl)
 	if b.api, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation()); err != nil {
@@ -655,4 +636,19 @@ func orUnknown(s string, err error) string {
 		return "unknown"
 	}
 	return s
+}
+
+// section reads a benchmark's output from path and renders its section of results.md, naming
+// the file as its source.
+func section[T any](path string, parse func(io.Reader) (T, error), render func(T, string) string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	v, err := parse(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return render(v, "`"+filepath.Base(path)+"`"), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -339,12 +338,7 @@ func onlyMesosLimit(in, out string) error {
 	if in == "" {
 		return errors.New("-only mesoslimit needs -mesos-limit FILE")
 	}
-	f, err := os.Open(in)
-	if err != nil {
-		return err
-	}
-	lr, err := parseLimit(f)
-	f.Close()
+	sec, err := section(in, parseLimit, limitMarkdown)
 	if err != nil {
 		return err
 	}
@@ -352,12 +346,11 @@ func onlyMesosLimit(in, out string) error {
 	if err != nil {
 		return err
 	}
-	section := limitMarkdown(lr, "`"+filepath.Base(in)+"`")
 	if !strings.Contains(string(doc), limitHeading+"\n") {
 		// Before the Mesos benchmark's section, where a whole run puts it.
 		if i := strings.Index(string(doc), "\n## Mesos: "); i >= 0 {
-			return os.WriteFile(out, []byte(string(doc)[:i+1]+section+string(doc)[i+1:]), 0o644)
+			return os.WriteFile(out, []byte(string(doc)[:i+1]+sec+string(doc)[i+1:]), 0o644)
 		}
 	}
-	return os.WriteFile(out, spliceSection(doc, limitHeading, section), 0o644)
+	return os.WriteFile(out, spliceSection(doc, limitHeading, sec), 0o644)
 }

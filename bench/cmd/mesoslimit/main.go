@@ -16,7 +16,7 @@
 // under the Mesos containerizer, which runs a task in its agent's network), published on a
 // host port from the offer under the Docker containerizer.
 //
-// Every service is internal/testsvc `--delay 300ms --http 80` (it answers HTTP 300 ms after it
+// Every service is internal/testsvc `--delay 300ms --http PORT` (it answers HTTP 300 ms after it
 // starts), cpus 0.1 and 32 MiB, ready on an HTTP GET of / (the bare scheduler polls the same).
 // The idle cost is CPU seconds per second (cores) of the cluster's processes (master, agents,
 // executors and everything they fork: docker clients, health checks; the double's process
@@ -200,7 +200,7 @@ func run(ctx context.Context, c *config) error {
 				}
 				env := fmt.Sprintf("ml%d-%d-docker", os.Getpid(), r)
 				groups := []group{shims("label=io.envctl.env=" + env), t.engine}
-				if err := c.envctl1(ctx, tag, "flat", env, nil, c.image, 1, groups); err != nil {
+				if err := c.envctl1(ctx, tag, "flat", env, nil, c.image, 1, false, groups); err != nil {
 					fmt.Fprintf(c.out, "fail %s kind=flat err=%q\n", tag, err.Error())
 				}
 				continue
@@ -223,12 +223,12 @@ func run(ctx context.Context, c *config) error {
 				}
 			}
 			flat := func() {
-				if err := c.envctl1(ctx, tag, "flat", fmt.Sprintf("ml%d-%d-%s-flat", os.Getpid(), r, t.name), mesosArgs, run.image, 1, groups); err != nil {
+				if err := c.envctl1(ctx, tag, "flat", fmt.Sprintf("ml%d-%d-%s-flat", os.Getpid(), r, t.name), mesosArgs, run.image, 1, false, groups); err != nil {
 					fmt.Fprintf(c.out, "fail %s kind=flat err=%q\n", tag, err.Error())
 				}
 			}
-			// Alternating which of the two goes first: the one that follows the other's
-			// kill shares the machine with its containers' removal.
+			// Alternating which of the two goes first: the second runs on a cluster and an
+			// engine the first has just used (measured: each order has its own bias).
 			if r%2 == 1 {
 				floorN()
 				flat()
@@ -242,11 +242,11 @@ func run(ctx context.Context, c *config) error {
 			if groups != nil && c.execChecks {
 				// What the one readiness kind that stays with Mesos costs an idle
 				// environment: an exec check is a COMMAND health check every second.
-				if err := c.envctlReady(ctx, tag, "exec", fmt.Sprintf("ml%d-%d-%s-exec", os.Getpid(), r, t.name), mesosArgs, run.image, 1, true, groups); err != nil {
+				if err := c.envctl1(ctx, tag, "exec", fmt.Sprintf("ml%d-%d-%s-exec", os.Getpid(), r, t.name), mesosArgs, run.image, 1, true, groups); err != nil {
 					fmt.Fprintf(c.out, "fail %s kind=exec err=%q\n", tag, err.Error())
 				}
 			}
-			if err := c.envctl1(ctx, tag, "layers", fmt.Sprintf("ml%d-%d-%s-layers", os.Getpid(), r, t.name), mesosArgs, run.image, c.layers, nil); err != nil {
+			if err := c.envctl1(ctx, tag, "layers", fmt.Sprintf("ml%d-%d-%s-layers", os.Getpid(), r, t.name), mesosArgs, run.image, c.layers, false, nil); err != nil {
 				fmt.Fprintf(c.out, "fail %s kind=layers err=%q\n", tag, err.Error())
 			}
 		}
@@ -305,19 +305,14 @@ func (c *config) floor1(ctx context.Context, tag, url string, run runSpec, n int
 	return nil
 }
 
-// envctl1 brings an environment of c.n services in layers up with envctl, measures its idle
-// cost when groups are given, and brings it down.
-func (c *config) envctl1(ctx context.Context, tag, kind, env string, global []string, image string, layers int, groups []group) error {
-	return c.envctlReady(ctx, tag, kind, env, global, image, layers, false, groups)
-}
-
-// envctlReady is envctl1 with exec readiness checks when execCheck is set.
-func (c *config) envctlReady(ctx context.Context, tag, kind, env string, global []string, image string, layers int, execCheck bool, groups []group) error {
+// envctl1 brings an environment of c.n services in layers up with envctl (ready on exec checks
+// with execCheck), measures its idle cost when groups are given, and brings it down.
+func (c *config) envctl1(ctx context.Context, tag, kind, env string, global []string, image string, layers int, execCheck bool, groups []group) error {
 	dir := filepath.Join(c.dir, env)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(hclReady(env, image, c.n, layers, execCheck)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(hcl(env, image, c.n, layers, execCheck)), 0o644); err != nil {
 		return err
 	}
 	do := func(args ...string) (float64, error) {
@@ -365,11 +360,9 @@ func tail(s string) string {
 }
 
 // hcl is n services in layers (1: flat); a service of layer k depends on two of layer k-1.
-func hcl(env, image string, n, layers int) string { return hclReady(env, image, n, layers, false) }
-
-// hclReady is hcl with, when execCheck is set, an exec readiness check in every service (a Mesos
-// COMMAND health check, which runs for the task's life) instead of the HTTP probe.
-func hclReady(env, image string, n, layers int, execCheck bool) string {
+// Each is ready on an HTTP GET, or with execCheck on an exec check (a Mesos COMMAND health
+// check, which runs for the task's life).
+func hcl(env, image string, n, layers int, execCheck bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "environment { name = %q }\n", env)
 	width := (n + layers - 1) / layers
