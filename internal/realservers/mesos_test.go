@@ -72,7 +72,6 @@ func TestRedisProbeOnDocker(t *testing.T) {
 // afterwards and that no label holds the password, and returns its result. It is brought
 // down at the end of the test.
 func upRedis(t *testing.T, ctx context.Context, b provisioner.Backend, img, name string) *provisioner.ServiceResult {
-	dir := t.TempDir()
 	src := `environment { name = "` + name + `" }
 variable "pw" {
   sensitive = true
@@ -88,30 +87,7 @@ service "cache" {
   }
 }
 `
-	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env, _, diags := envs.Load(envs.Options{Dir: dir})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	tg := provisioner.NewTarget(env, time.Hour, time.Now())
-	desired, err := tg.Desired()
-	if err != nil {
-		t.Fatal(err)
-	}
-	observed, err := b.Observe(ctx, env.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := provisioner.Apply(ctx, b, tg, provisioner.MakePlan(env.Name, desired, observed), provisioner.Options{Parallel: 4, Rollback: true, Grace: time.Second})
-	t.Cleanup(func() {
-		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
-		defer dcancel()
-		if _, err := provisioner.Down(dctx, b, env.Name, provisioner.Options{Parallel: 4}); err != nil {
-			t.Errorf("down: %v", err)
-		}
-	})
+	res := upFile(t, ctx, b, src)
 	if res.Err != nil {
 		t.Fatalf("up: %v", res.Err)
 	}
@@ -133,6 +109,37 @@ service "cache" {
 		}
 	}
 	return sr
+}
+
+// upFile loads src as an environment's only file and applies it on b as `up` does; the
+// environment is brought down at the end of the test, whatever up did.
+func upFile(t *testing.T, ctx context.Context, b provisioner.Backend, src string) *provisioner.Result {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "envctl.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env, _, diags := envs.Load(envs.Options{Dir: dir})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	tg := provisioner.NewTarget(env, time.Hour, time.Now())
+	desired, err := tg.Desired()
+	if err != nil {
+		t.Fatal(err)
+	}
+	observed, err := b.Observe(ctx, env.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
+		defer dcancel()
+		if _, err := provisioner.Down(dctx, b, env.Name, provisioner.Options{Parallel: 4}); err != nil {
+			t.Errorf("down: %v", err)
+		}
+	})
+	return provisioner.Apply(ctx, b, tg, provisioner.MakePlan(env.Name, desired, observed), provisioner.Options{Parallel: 4, Rollback: true, Grace: time.Second})
 }
 
 // unique makes an environment name of its own for each run: two runs of the suite on one
