@@ -17,7 +17,7 @@ type probe struct {
 	portName string // set by mapProbes
 	user     tmpl   // postgres
 	database tmpl   // postgres
-	password tmpl   // redis: a variable reference only
+	password tmpl   // redis
 	service  tmpl   // grpc
 	hasSvc   bool
 	path     string // http
@@ -491,14 +491,13 @@ func (m *argMatcher) mariadbHealthcheck(args []string) *probe {
 
 func (m *argMatcher) redisCLI(args []string) *probe {
 	pr := &probe{kind: "redis", port: 6379}
-	ping := false
+	// "ping", or "incr ping" (a common idiom: any command the server answers; INCR is refused
+	// with -LOADING just as PING is, so the probe's PING asks the same).
+	var cmd []string
 	ok := flags(args, set("-h", "-p", "-a", "--pass", "--user", "-n"), set("--no-auth-warning", "--raw"), func(opt, val string) bool {
 		switch opt {
 		case "":
-			if !strings.EqualFold(val, "ping") || ping {
-				return false
-			}
-			ping = true
+			cmd = append(cmd, strings.ToLower(val))
 		case "-h":
 			return m.localHost(val)
 		case "-p":
@@ -506,13 +505,10 @@ func (m *argMatcher) redisCLI(args []string) *probe {
 			pr.port, ok = m.portOf(val)
 			return ok
 		case "-a", "--pass":
-			// Only a variable: a password written in the file is a secret that envctl's file
-			// must not repeat (the check stays as it was).
+			// The password as the file has it: a variable stays a variable (sensitive when its
+			// name says so); a literal is already in the file, in the command that checked it.
 			t, ok := m.value(val)
-			if !ok || len(t) != 1 || t[0].ref == nil {
-				return false
-			}
-			if _, expr := m.c.renderRef(t[0].ref); expr == "" {
+			if !ok || len(t) == 0 {
 				return false
 			}
 			pr.password = t
@@ -521,7 +517,7 @@ func (m *argMatcher) redisCLI(args []string) *probe {
 		}
 		return true
 	})
-	if !ok || !ping {
+	if !ok || !(len(cmd) == 1 && cmd[0] == "ping" || len(cmd) == 2 && cmd[0] == "incr" && cmd[1] == "ping") {
 		return nil
 	}
 	return pr

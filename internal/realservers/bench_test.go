@@ -81,6 +81,16 @@ func BenchmarkProbeCPU(b *testing.B) {
 					return nil
 				})
 			})
+			// envctl's default readiness, a TCP connect: what any client costs the server just
+			// by connecting (Postgres forks a backend for it), the floor under the protocol
+			// probe's container column.
+			b.Run("tcp", func(b *testing.B) {
+				measure(b, s, 10, func() error {
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					defer cancel()
+					return provisioner.Direct.DialTCP(ctx, addr)
+				})
+			})
 			if tg.exec == nil {
 				return
 			}

@@ -267,6 +267,41 @@ func TestMariaDB(t *testing.T) {
 	}
 }
 
+// TestMySQLProbeDoesNotBlockHost: MariaDB blocks a host after max_connect_errors (100)
+// connections dropped in the middle of the handshake ("Host ... is blocked because of many
+// connection errors"), and every client from envctl's machine shares envctl's address. 150
+// probes, far more than the 100, leave the server usable from that address: the probe finishes
+// the handshake (a refused login does not count) instead of hanging up after the greeting.
+func TestMySQLProbeDoesNotBlockHost(t *testing.T) {
+	t.Parallel()
+	img := realImage(t, "mariadb")
+	s := create(t, img, "-e", "MARIADB_ROOT_PASSWORD=root", "-e", "MARIADB_DATABASE=app", "-e", "MARIADB_USER=app", "-e", "MARIADB_PASSWORD=app")
+	s.docker("start", s.id)
+	addr := net.JoinHostPort(s.ip(), "3306")
+	ping := func(ctx context.Context) error {
+		db, err := sql.Open("mysql", fmt.Sprintf("app:app@tcp(%s)/app?timeout=2s", addr))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.PingContext(ctx)
+	}
+	race(t, 3*time.Minute, addr, protocol.Params{Kind: protocol.MySQL}, ping)
+	for i := range 150 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ok, detail, err := provisioner.Direct.Protocol(ctx, addr, protocol.Params{Kind: protocol.MySQL})
+		cancel()
+		if err != nil || !ok {
+			t.Fatalf("probe %d: %v %q %v", i+1, ok, detail, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ping(ctx); err != nil {
+		t.Fatalf("a client after 150 probes: %v", err)
+	}
+}
+
 // TestRedisLoading: a Redis with a password restarts on a large dataset; while it loads it
 // answers -LOADING, which a TCP check would take for ready.
 func TestRedisLoading(t *testing.T) {

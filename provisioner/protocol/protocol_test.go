@@ -377,7 +377,10 @@ func FuzzParsers(f *testing.F) {
 		if ok && b[0] != 'R' && b[0] != 'E' && b[0] != 'N' && b[0] != 'v' && b[0] != 'S' && b[0] != 'K' {
 			t.Errorf("postgres ready on message type %q", b[0])
 		}
-		ok, d, err = checkMySQL(r())
+		ok, d, err = checkMySQL(struct {
+			io.Reader
+			io.Writer
+		}{r(), io.Discard})
 		check("mysql", ok, d, err)
 		if ok && (len(b) < 5 || b[4] != 0x0a) {
 			t.Errorf("mysql ready without a protocol 10 greeting")
@@ -395,4 +398,87 @@ func FuzzParsers(f *testing.F) {
 		}
 		bsonTop(b)
 	})
+}
+
+// fullGreeting is a MySQL 8-style protocol-10 greeting that names its authentication plugin.
+func fullGreeting(ver, plugin string) []byte {
+	b := append([]byte{0x0a}, ver...)
+	b = append(b, 0)
+	b = append(b, 7, 0, 0, 0)          // connection id
+	b = append(b, "abcdefgh"...)       // auth data, part 1
+	b = append(b, 0)                   // filler
+	b = append(b, 0xff, 0xff)          // capabilities, low
+	b = append(b, 45, 2, 0)            // charset, status
+	b = append(b, 0xff, 0xdf)          // capabilities, high: CLIENT_PLUGIN_AUTH among them
+	b = append(b, 21)                  // auth data length
+	b = append(b, make([]byte, 10)...) // reserved
+	b = append(b, "ijklmnopqrst\x00"...)
+	b = append(append(b, plugin...), 0)
+	return b
+}
+
+// TestMySQLLogin: after the greeting the probe logs in (as a user no server has, with no
+// password, naming the server's plugin), follows an auth switch, says COM_QUIT when let in,
+// and hangs up only once the server has answered: a greeting left unanswered is what makes
+// MySQL and MariaDB block a host.
+func TestMySQLLogin(t *testing.T) {
+	const (
+		errDenied = "\xff\x15\x04#28000Access denied"
+		ok        = "\x00\x00\x00\x02\x00\x00\x00"
+		authSwap  = "\xfemysql_native_password\x00abcdefghijklmnopqrst\x00"
+	)
+	for _, tc := range []struct {
+		name    string
+		answers []string // the server's answers to the client's packets after the greeting
+		want    []string // what each client packet after the greeting must contain
+	}{
+		{"refused", []string{errDenied}, []string{"envctl-probe-nobody\x00\x00caching_sha2_password\x00"}},
+		{"auth switch, then refused", []string{authSwap, errDenied}, []string{"envctl-probe-nobody", ""}},
+		{"let in: COM_QUIT", []string{ok, ""}, []string{"envctl-probe-nobody", "\x01"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make(chan []string, 1)
+			addr := fake(t, func(c net.Conn) {
+				var packets []string
+				defer func() { got <- packets }()
+				c.Write(mysqlFrame(0, fullGreeting("8.0.36", "caching_sha2_password")))
+				for i, a := range tc.answers {
+					c.SetReadDeadline(time.Now().Add(5 * time.Second))
+					seq, _, body, err := readMySQLPacket(c, "a client packet")
+					if err != nil {
+						t.Errorf("client packet %d: %v", i+1, err)
+						return
+					}
+					if i == 0 && seq != 1 {
+						t.Errorf("the login's sequence id is %d, want 1", seq)
+					}
+					packets = append(packets, string(body))
+					if a != "" {
+						c.Write(mysqlFrame(seq+1, []byte(a)))
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			okv, detail, err := Probe(ctx, addr, Params{Kind: MySQL})
+			if err != nil || !okv || detail != "handshake from 8.0.36" {
+				t.Errorf("Probe = %v %q %v, want ready on the greeting", okv, detail, err)
+			}
+			packets := <-got
+			if len(packets) != len(tc.want) {
+				t.Fatalf("the client sent %d packets after the greeting (%q), want %d", len(packets), packets, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(packets[i], w) || (w == "" && packets[i] != "") {
+					t.Errorf("client packet %d = %q, want it to contain %q", i+1, packets[i], w)
+				}
+			}
+		})
+	}
+	if p := greetingPlugin(fullGreeting("8.0.36", "caching_sha2_password")); p != "caching_sha2_password" {
+		t.Errorf("greetingPlugin = %q", p)
+	}
+	if p := greetingPlugin(mysqlGreeting("5.0")[4:]); p != "mysql_native_password" {
+		t.Errorf("greetingPlugin of an old greeting = %q", p)
+	}
 }

@@ -44,29 +44,83 @@ func parseProbeBench(r io.Reader) ([]probeRun, error) {
 	return out, sc.Err()
 }
 
+// checkOrder and checkName put a server's rows in the order of their cost: envctl's default
+// TCP check, the protocol probe, the exec check.
+var (
+	checkOrder = map[string]int{"tcp": 0, "protocol": 1, "exec": 2}
+	checkName  = map[string]string{"tcp": "TCP connect (the default)", "protocol": "protocol probe", "exec": "exec check"}
+)
+
+// probeGoal is issue 18's bound on one protocol attempt's CPU in envctl.
+const probeGoal = 5.0
+
 // probesMarkdown is the section of results.md on the protocol probes' cost (issue 18).
 func probesMarkdown(runs []probeRun, source string) string {
 	var b strings.Builder
 	b.WriteString("## Readiness checks: CPU per attempt\n\n")
 	b.WriteString("`go test -bench ProbeCPU ./internal/realservers/` (" + source + "): one readiness attempt against a ready real ")
-	b.WriteString("server (Debian 12's packages), a protocol probe (envctl's own code, dialling the container's address) beside ")
-	b.WriteString("the exec check Compose users write for that server, run through the Engine API as envctl runs exec checks. ")
+	b.WriteString("server (Debian 12's packages): envctl's default TCP check (connect, close), a protocol probe (envctl's own code, ")
+	b.WriteString("dialling the container's address) and the exec check Compose users write for that server, run through the ")
+	b.WriteString("Engine API as envctl runs exec checks. ")
 	b.WriteString("Each attempt counts envctl's process (getrusage), the server's container (its cgroup's cpuacct, where an exec'd ")
 	b.WriteString("tool runs too) and the engine (dockerd, containerd and the container's shim; runc's short runs are not ")
 	b.WriteString("counted, so an exec check's figure is a lower bound). ")
-	b.WriteString("A protocol probe does not involve the engine: its engine column is what the shared machine's other work ")
-	b.WriteString("cost dockerd meanwhile (noise, in 10 ms ticks).\n\n")
+	b.WriteString("A TCP check or protocol probe does not involve the engine: its engine column is what other work on the ")
+	b.WriteString("machine cost dockerd meanwhile (noise, in 10 ms ticks). A protocol probe's container column is what the ")
+	b.WriteString("server spends on one client's connection up to its first answer, which every client pays, `pg_isready` ")
+	b.WriteString("inside an exec check too: PostgreSQL forks a backend process for each connection that sends a startup ")
+	b.WriteString("message.\n\n")
 	b.WriteString("| server | check | envctl ms | container ms | engine ms | total ms |\n|---|---|---:|---:|---:|---:|\n")
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Server < runs[j].Server })
+	sort.SliceStable(runs, func(i, j int) bool {
+		if runs[i].Server != runs[j].Server {
+			return runs[i].Server < runs[j].Server
+		}
+		return checkOrder[runs[i].Check] < checkOrder[runs[j].Check]
+	})
+	worst, worstServer := -1.0, ""
+	total := map[string]map[string]float64{}
 	for _, r := range runs {
-		check := "protocol probe"
-		if r.Check == "exec" {
-			check = "exec check"
+		check := checkName[r.Check]
+		if check == "" {
+			check = r.Check
 		}
 		m := r.Metrics
 		fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %.1f | %.1f |\n", r.Server, check,
 			m["envctl-ms/attempt"], m["container-ms/attempt"], m["engine-ms/attempt"], m["cpu-ms/attempt"])
+		if r.Check == "protocol" && m["envctl-ms/attempt"] > worst {
+			worst, worstServer = m["envctl-ms/attempt"], r.Server
+		}
+		if total[r.Server] == nil {
+			total[r.Server] = map[string]float64{}
+		}
+		total[r.Server][r.Check] = m["cpu-ms/attempt"]
 	}
 	b.WriteString("\n")
+	if worst >= 0 {
+		verdict := "met"
+		if worst > probeGoal {
+			verdict = "**not met**"
+		}
+		fmt.Fprintf(&b, "Goal (issue 18, acceptance 1): a protocol attempt costs envctl at most %.0f ms of CPU; the most it cost was %.2f ms (%s): %s.", probeGoal, worst, worstServer, verdict)
+		var ratios []string
+		for _, srv := range sortedKeys(total) {
+			if p, e := total[srv]["protocol"], total[srv]["exec"]; p > 0 && e > 0 {
+				ratios = append(ratios, fmt.Sprintf("%s %.0fx", srv, e/p))
+			}
+		}
+		if len(ratios) > 0 {
+			b.WriteString(" An exec check costs, in all, this many times a protocol attempt: " + strings.Join(ratios, ", ") + ".")
+		}
+		b.WriteString("\n\n")
+	}
 	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
