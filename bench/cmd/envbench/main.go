@@ -66,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.probes, "probes", "", "output of `go test -bench ProbeCPU` (internal/realservers) to report beside (make bench gives it)")
 	fs.BoolVar(&cfg.reach, "reach", true, "measure the shop's up where envctl cannot dial the containers (issue 10; needs root)")
 	fs.IntVar(&cfg.realstack, "realstack", 3, "rounds of the real-server stack imported from Compose against TCP checks, quiet and busy (issue 18; 0: none)")
-	fs.StringVar(&cfg.only, "only", "", "measure only this section and replace it in -out, keeping the rest: realstack, or mesoslimit (from -mesos-limit)")
+	fs.StringVar(&cfg.only, "only", "", "measure only this section and replace it in -out, keeping the rest: realstack, mesoslimit (from -mesos-limit) or probes (from -probes)")
 	fs.BoolVar(&cfg.keep, "keep-files", false, "keep the generated environment and compose files (their directory is printed)")
 	fs.IntVar(&cfg.aheadOff, "ahead-off", 30, "also measure this size with create-ahead off (envctl up --create-ahead=false; 0: none)")
 	fs.IntVar(&cfg.gateOff, "gate-off", 30, "also measure this size with the gate off (envctl up --gate=false: created ahead, started when ready; 0: none)")
@@ -138,8 +138,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "envbench: wrote the Mesos limit section of %s\n", cfg.out)
 		return exitOK
+	} else if cfg.only == "probes" {
+		// Likewise: the ProbeCPU benchmark measured it.
+		if err := onlyProbes(cfg.probes, cfg.out); err != nil {
+			fmt.Fprintf(stderr, "envbench: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "envbench: wrote the readiness checks' section of %s\n", cfg.out)
+		return exitOK
 	} else if cfg.only != "" {
-		fmt.Fprintf(stderr, "envbench: -only: %q is not a section (realstack, mesoslimit)\n", cfg.only)
+		fmt.Fprintf(stderr, "envbench: -only: %q is not a section (realstack, mesoslimit, probes)\n", cfg.only)
 		return exitUsage
 	}
 	err = b.run(ctx)

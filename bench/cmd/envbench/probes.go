@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -54,10 +57,33 @@ var (
 // probeGoal is issue 18's bound on one protocol attempt's CPU in envctl.
 const probeGoal = 5.0
 
+// probesHeading starts the section.
+const probesHeading = "## Readiness checks: CPU per attempt"
+
+// onlyProbes replaces the section of out by one made from the benchmark's output in.
+func onlyProbes(in, out string) error {
+	if in == "" {
+		return errors.New("-only probes needs -probes FILE")
+	}
+	sec, err := section(in, parseProbeBench, probesMarkdown)
+	if err != nil {
+		return err
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(in); err == nil {
+		sec = strings.Replace(sec, "\n\n", fmt.Sprintf("\n\n*Measured on its own (%s modified %s UTC; load average when this section was written: %s) and spliced into the last full run's file.*\n\n",
+			filepath.Base(in), fi.ModTime().UTC().Format("2006-01-02 15:04"), loadavg()), 1)
+	}
+	return os.WriteFile(out, spliceSection(doc, probesHeading, sec), 0o644)
+}
+
 // probesMarkdown is the section of results.md on the protocol probes' cost (issue 18).
 func probesMarkdown(runs []probeRun, source string) string {
 	var b strings.Builder
-	b.WriteString("## Readiness checks: CPU per attempt\n\n")
+	b.WriteString(probesHeading + "\n\n")
 	b.WriteString("`go test -bench ProbeCPU ./internal/realservers/` (" + source + "): one readiness attempt against a ready real ")
 	b.WriteString("server (Debian 12's packages): envctl's default TCP check (connect, close), a protocol probe (envctl's own code, ")
 	b.WriteString("dialling the container's address) and the exec check Compose users write for that server, run through the ")
@@ -78,6 +104,7 @@ func probesMarkdown(runs []probeRun, source string) string {
 		return checkOrder[runs[i].Check] < checkOrder[runs[j].Check]
 	})
 	worst, worstServer := -1.0, ""
+	var heavy []string // servers whose own work for one probe's connection is over the goal
 	total := map[string]map[string]float64{}
 	for _, r := range runs {
 		check := checkName[r.Check]
@@ -89,6 +116,9 @@ func probesMarkdown(runs []probeRun, source string) string {
 			m["envctl-ms/attempt"], m["container-ms/attempt"], m["engine-ms/attempt"], m["cpu-ms/attempt"])
 		if r.Check == "protocol" && m["envctl-ms/attempt"] > worst {
 			worst, worstServer = m["envctl-ms/attempt"], r.Server
+		}
+		if r.Check == "protocol" && m["container-ms/attempt"] > probeGoal {
+			heavy = append(heavy, fmt.Sprintf("%s %.1f ms", r.Server, m["container-ms/attempt"]))
 		}
 		if total[r.Server] == nil {
 			total[r.Server] = map[string]float64{}
@@ -107,6 +137,9 @@ func probesMarkdown(runs []probeRun, source string) string {
 			if p, e := total[srv]["protocol"], total[srv]["exec"]; p > 0 && e > 0 {
 				ratios = append(ratios, fmt.Sprintf("%s %.0fx", srv, e/p))
 			}
+		}
+		if len(heavy) > 0 {
+			b.WriteString(" The server's own work for the probe's connection is more (" + strings.Join(heavy, ", ") + "): what any client's connection costs it, the exec check's tool's included, and paid only while envctl waits for readiness (a few attempts once the server listens).")
 		}
 		if len(ratios) > 0 {
 			b.WriteString(" An exec check costs, in all, this many times a protocol attempt: " + strings.Join(ratios, ", ") + ".")
