@@ -171,6 +171,9 @@ func StopCluster(scripts, d string) error {
 	if left := Containers(d); len(left) > 0 {
 		return fmt.Errorf("containers of the Mesos agents left after stop: %v", left)
 	}
+	// A clean stop leaves nothing worth reading: the folder (its unpacked Mesos, the agents'
+	// work folders and logs, ~75 MB) goes too. After a failed one it stays, for its logs.
+	_ = os.RemoveAll(d)
 	return nil
 }
 

@@ -35,6 +35,8 @@ func TestAgentLossReal(t *testing.T) {
 	t.Cleanup(func() {
 		if err := mesoscluster.StopCluster(scripts, dir); err != nil {
 			t.Error(err)
+		} else if _, err := os.Stat(dir); err == nil {
+			t.Errorf("a clean stop left the cluster's folder %s (75 MB a cluster)", dir)
 		}
 	})
 	agentLoss(t, master, func(t *testing.T, agentAPI string) func() {
