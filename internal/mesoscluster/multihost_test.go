@@ -65,10 +65,18 @@ func TestMultiHost(t *testing.T) {
 		t.Fatal("want at least 2 agents")
 	}
 	a, b := c.Agents[0], c.Agents[1]
-	port := a.DockerPorts[0]
-	ln, err := net.Listen("tcp", "0.0.0.0:"+strconv.Itoa(port)) // where the engine publishes
-	if err != nil {
-		t.Fatalf("listen on agent %s's first Docker port: %v", a.Addr, err)
+	// A port of a's Docker range, where the engine publishes, that no task holds: the cluster
+	// may be with-mesos's, shared with other packages' tests, whose tasks take the lowest
+	// ports of the range first (provisioner/mesos's takePorts), so from the top down.
+	var ln net.Listener
+	var port int
+	for port = a.DockerPorts[1]; port >= a.DockerPorts[0]; port-- {
+		if ln, err = net.Listen("tcp", "0.0.0.0:"+strconv.Itoa(port)); err == nil {
+			break
+		}
+	}
+	if ln == nil {
+		t.Fatalf("listen on a port of agent %s's Docker ports %v: all taken, the last: %v", a.Addr, a.DockerPorts, err)
 	}
 	defer ln.Close()
 	go func() {

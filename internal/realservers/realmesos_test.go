@@ -110,7 +110,7 @@ service "health" {
 
 	for _, tc := range []struct {
 		service, port, detail string
-		early                 string // what an attempt before ready said: not ready early
+		early                 string // what an attempt before ready said (not ready early), for a server that takes its time
 		client                func(ctx context.Context, addr string) error
 	}{
 		{"db", "pg", "SCRAM", "refused", func(ctx context.Context, addr string) error {
@@ -130,7 +130,7 @@ service "health" {
 			defer db.Close()
 			return db.PingContext(ctx)
 		}},
-		{"cache", "redis", "PONG", "refused", func(ctx context.Context, addr string) error {
+		{"cache", "redis", "PONG", "", func(ctx context.Context, addr string) error {
 			c := redis.NewClient(&redis.Options{Addr: addr, Password: "pw", MaxRetries: -1})
 			defer c.Close()
 			return c.Set(ctx, "k", "v", 0).Err()
@@ -147,7 +147,7 @@ service "health" {
 			}
 			return ch.Close()
 		}},
-		{"memo", "mc", "VERSION", "refused", func(ctx context.Context, addr string) error {
+		{"memo", "mc", "VERSION", "", func(ctx context.Context, addr string) error {
 			ok, detail, err := provisioner.Direct.Protocol(ctx, addr, protocol.Params{Kind: protocol.Memcached})
 			if err != nil || !ok {
 				return fmt.Errorf("version: %v %q %v", ok, detail, err)
@@ -176,7 +176,7 @@ service "health" {
 			continue
 		}
 		t.Logf("%s: %d attempts; %s", tc.service, sr.Attempts, history(sr.Probes))
-		if !sawEarly(sr.Probes, tc.early) {
+		if tc.early != "" && !sawEarly(sr.Probes, tc.early) {
 			t.Errorf("%s: no attempt before ready said %q", tc.service, tc.early)
 		}
 		if who := sr.Instance.Labels[mesos.LabelReadiness]; who != mesos.ProbeEnvctl {
