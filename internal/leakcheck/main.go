@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 )
 
@@ -56,12 +57,12 @@ func run(record, baseline string) int {
 		fmt.Fprintf(os.Stderr, "leakcheck: the tests left %d Docker objects behind:\n  %s\n", len(leaks), strings.Join(leaks, "\n  "))
 		return 1
 	}
-	fmt.Println("leakcheck: no container or network of a test environment is left")
+	fmt.Println("leakcheck: no container, network or volume of a test environment is left, and no anonymous volume")
 	return 0
 }
 
-// find lists every container and network of a test environment (probe agents included) or of
-// a Mesos double.
+// find lists every container, network and volume of a test environment (probe agents
+// included) or of a Mesos double, and every anonymous volume no container uses.
 func find() ([]string, error) {
 	var leaks []string
 	for _, kind := range []string{"container", "network"} {
@@ -93,5 +94,44 @@ func find() ([]string, error) {
 			}
 		}
 	}
+	vols, err := volumes()
+	if err != nil {
+		return nil, err
+	}
+	return append(leaks, vols...), nil
+}
+
+// volumes lists the volumes of test environments (named ones carry the environment's label)
+// and every anonymous volume that no container uses any more: an image that declares VOLUME
+// (Postgres's, MariaDB's data) gets one per container, which goes only with `rm -v`, so a
+// container removed without it leaves one behind for good.
+func volumes() ([]string, error) {
+	out, err := exec.Command("docker", "volume", "ls", "--format", `{{.Name}}|{{.Label "io.envctl.env"}}`).Output()
+	if err != nil {
+		return nil, fmt.Errorf("docker volume ls: %v", err)
+	}
+	var leaks []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, env, ok := strings.Cut(line, "|")
+		if !ok {
+			continue
+		}
+		for _, p := range testPrefixes {
+			if strings.HasPrefix(env, p) {
+				leaks = append(leaks, fmt.Sprintf("volume %s (environment %s)", name, env))
+			}
+		}
+	}
+	out, err = exec.Command("docker", "volume", "ls", "-q", "--filter", "dangling=true").Output()
+	if err != nil {
+		return nil, fmt.Errorf("docker volume ls: %v", err)
+	}
+	for _, name := range strings.Fields(string(out)) {
+		if anonymous.MatchString(name) {
+			leaks = append(leaks, fmt.Sprintf("volume %s (anonymous; no container uses it)", name))
+		}
+	}
 	return leaks, nil
 }
+
+var anonymous = regexp.MustCompile(`^[0-9a-f]{64}$`)

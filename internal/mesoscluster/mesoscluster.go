@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,6 +139,11 @@ func StopCluster(scripts, d string) error {
 	}
 	defer unreservePorts(d)
 	defer releaseClaim(d)
+	// The stop script removes the agents' containers without -v, which leaves the anonymous
+	// volumes of images that declare VOLUME (Postgres's, MariaDB's data) behind, one per task
+	// for good: they are noted now and removed once their containers are gone.
+	vols := anonymousVolumes(Containers(d))
+	defer removeVolumes(vols)
 	cmd := exec.Command(filepath.Join(scripts, "stop"))
 	cmd.Env = append(os.Environ(), "MESOS_DIR="+d)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -358,6 +364,34 @@ func Containers(d string) []string {
 		}
 	}
 	return left
+}
+
+// anonymousVolumes lists the anonymous volumes (64 hex digits, no name given) that the
+// containers ids mount.
+func anonymousVolumes(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out, err := exec.Command("docker", append([]string{"inspect", "-f", `{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}`}, ids...)...).Output()
+	if err != nil {
+		return nil
+	}
+	var vols []string
+	for _, v := range strings.Fields(string(out)) {
+		if anonymousVolume.MatchString(v) {
+			vols = append(vols, v)
+		}
+	}
+	return vols
+}
+
+var anonymousVolume = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// removeVolumes removes the volumes vols, best effort: one still in use stays.
+func removeVolumes(vols []string) {
+	if len(vols) > 0 {
+		_ = exec.Command("docker", append([]string{"volume", "rm"}, vols...)...).Run()
+	}
 }
 
 // clusterProcesses are the processes whose command line names a folder under d (the
