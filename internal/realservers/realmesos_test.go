@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -123,12 +122,7 @@ service "health" {
 			return db.QueryRowContext(ctx, "SELECT 1").Scan(&n)
 		}},
 		{"maria", "sql", "MariaDB", "refused", func(ctx context.Context, addr string) error {
-			db, err := sql.Open("mysql", "app:app@tcp("+addr+")/app?timeout=5s")
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			return db.PingContext(ctx)
+			return pingMySQL(ctx, addr, "5s")
 		}},
 		{"cache", "redis", "PONG", "", func(ctx context.Context, addr string) error {
 			c := redis.NewClient(&redis.Options{Addr: addr, Password: "pw", MaxRetries: -1})
@@ -136,16 +130,7 @@ service "health" {
 			return c.Set(ctx, "k", "v", 0).Err()
 		}},
 		{"mq", "amqp", "Connection.Start", "refused", func(ctx context.Context, addr string) error {
-			conn, err := amqp.DialConfig("amqp://guest:guest@"+addr+"/", amqp.Config{Dial: amqp.DefaultDial(5 * time.Second)})
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			ch, err := conn.Channel()
-			if err != nil {
-				return err
-			}
-			return ch.Close()
+			return useAMQP(ctx, addr, 5*time.Second)
 		}},
 		{"memo", "mc", "VERSION", "", func(ctx context.Context, addr string) error {
 			ok, detail, err := provisioner.Direct.Protocol(ctx, addr, protocol.Params{Kind: protocol.Memcached})

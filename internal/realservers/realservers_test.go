@@ -207,6 +207,30 @@ func race(t *testing.T, timeout time.Duration, addr string, p protocol.Params, c
 	return probe
 }
 
+// useAMQP is a real AMQP client's first operation: connect as guest, open a channel.
+func useAMQP(ctx context.Context, addr string, dial time.Duration) error {
+	conn, err := amqp.DialConfig("amqp://guest:guest@"+addr+"/", amqp.Config{Dial: amqp.DefaultDial(dial)})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	return ch.Close()
+}
+
+// pingMySQL is a real MySQL client's first operation: log in as app to database app, ping.
+func pingMySQL(ctx context.Context, addr, timeout string) error {
+	db, err := sql.Open("mysql", fmt.Sprintf("app:app@tcp(%s)/app?timeout=%s", addr, timeout))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.PingContext(ctx)
+}
+
 // sawBefore fails the test unless one of the probe's attempts before it got ready says want:
 // the server was shown as not ready while it initialised or loaded.
 func sawBefore(t *testing.T, probe []attempt, want string) {
@@ -246,20 +270,21 @@ func TestPostgres(t *testing.T) {
 	}
 }
 
-func TestMariaDB(t *testing.T) {
-	t.Parallel()
+// startMariaDB starts a MariaDB on its first start (it initialises, then listens) with the
+// settings of the official mariadb image, which ours follows, and returns its address.
+func startMariaDB(t *testing.T) string {
+	t.Helper()
 	img := realImage(t, "mariadb")
-	// The settings of the official mariadb image, which ours follows.
 	s := create(t, img, "-e", "MARIADB_ROOT_PASSWORD=root", "-e", "MARIADB_DATABASE=app", "-e", "MARIADB_USER=app", "-e", "MARIADB_PASSWORD=app")
 	s.docker("start", s.id)
-	addr := net.JoinHostPort(s.ip(), "3306")
+	return net.JoinHostPort(s.ip(), "3306")
+}
+
+func TestMariaDB(t *testing.T) {
+	t.Parallel()
+	addr := startMariaDB(t)
 	probe := race(t, 3*time.Minute, addr, protocol.Params{Kind: protocol.MySQL}, func(ctx context.Context) error {
-		db, err := sql.Open("mysql", fmt.Sprintf("app:app@tcp(%s)/app?timeout=2s", addr))
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return db.PingContext(ctx)
+		return pingMySQL(ctx, addr, "2s")
 	})
 	sawBefore(t, probe, "refused")
 	if d := probe[len(probe)-1].detail; !strings.Contains(d, "MariaDB") {
@@ -274,18 +299,8 @@ func TestMariaDB(t *testing.T) {
 // the handshake (a refused login does not count) instead of hanging up after the greeting.
 func TestMySQLProbeDoesNotBlockHost(t *testing.T) {
 	t.Parallel()
-	img := realImage(t, "mariadb")
-	s := create(t, img, "-e", "MARIADB_ROOT_PASSWORD=root", "-e", "MARIADB_DATABASE=app", "-e", "MARIADB_USER=app", "-e", "MARIADB_PASSWORD=app")
-	s.docker("start", s.id)
-	addr := net.JoinHostPort(s.ip(), "3306")
-	ping := func(ctx context.Context) error {
-		db, err := sql.Open("mysql", fmt.Sprintf("app:app@tcp(%s)/app?timeout=2s", addr))
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		return db.PingContext(ctx)
-	}
+	addr := startMariaDB(t)
+	ping := func(ctx context.Context) error { return pingMySQL(ctx, addr, "2s") }
 	race(t, 3*time.Minute, addr, protocol.Params{Kind: protocol.MySQL}, ping)
 	for i := range 150 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -351,16 +366,7 @@ func TestRabbitMQ(t *testing.T) {
 	s.docker("start", s.id)
 	addr := net.JoinHostPort(s.ip(), "5672")
 	probe := race(t, 3*time.Minute, addr, protocol.Params{Kind: protocol.AMQP}, func(ctx context.Context) error {
-		conn, err := amqp.DialConfig("amqp://guest:guest@"+addr+"/", amqp.Config{Dial: amqp.DefaultDial(2 * time.Second)})
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		ch, err := conn.Channel()
-		if err != nil {
-			return err
-		}
-		return ch.Close()
+		return useAMQP(ctx, addr, 2*time.Second)
 	})
 	sawBefore(t, probe, "refused")
 	if d := probe[len(probe)-1].detail; !strings.Contains(d, "Connection.Start") {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,7 +135,7 @@ func probesMarkdown(runs []probeRun, source string) string {
 		}
 		fmt.Fprintf(&b, "Goal (issue 18, acceptance 1): a protocol attempt costs envctl at most %.0f ms of CPU; the most it cost was %.2f ms (%s): %s.", probeGoal, worst, worstServer, verdict)
 		var ratios []string
-		for _, srv := range sortedKeys(total) {
+		for _, srv := range slices.Sorted(maps.Keys(total)) {
 			if p, e := total[srv]["protocol"], total[srv]["exec"]; p > 0 && e > 0 {
 				ratios = append(ratios, fmt.Sprintf("%s %.0fx", srv, e/p))
 			}
@@ -147,13 +149,4 @@ func probesMarkdown(runs []probeRun, source string) string {
 		b.WriteString("\n\n")
 	}
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
