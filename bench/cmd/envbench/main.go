@@ -130,21 +130,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "envbench: wrote the realstack section of %s\n", cfg.out)
 		return exitOK
-	} else if cfg.only == "mesoslimit" {
-		// Nothing measured here: mesoslimit measured it; its section of -out is replaced.
-		if err := onlyMesosLimit(cfg.mesosLimit, cfg.out); err != nil {
+	} else if only, ok := splicedSections[cfg.only]; ok {
+		// Nothing measured here: another program did (make bench runs it); its section of -out
+		// is made from its output and replaced.
+		if err := only(cfg); err != nil {
 			fmt.Fprintf(stderr, "envbench: %v\n", err)
 			return exitFailed
 		}
-		fmt.Fprintf(stdout, "envbench: wrote the Mesos limit section of %s\n", cfg.out)
-		return exitOK
-	} else if cfg.only == "probes" {
-		// Likewise: the ProbeCPU benchmark measured it.
-		if err := onlyProbes(cfg.probes, cfg.out); err != nil {
-			fmt.Fprintf(stderr, "envbench: %v\n", err)
-			return exitFailed
-		}
-		fmt.Fprintf(stdout, "envbench: wrote the readiness checks' section of %s\n", cfg.out)
+		fmt.Fprintf(stdout, "envbench: wrote the %s section of %s\n", cfg.only, cfg.out)
 		return exitOK
 	} else if cfg.only != "" {
 		fmt.Fprintf(stderr, "envbench: -only: %q is not a section (realstack, mesoslimit, probes)\n", cfg.only)
@@ -181,6 +174,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// splicedSections are the -only sections made from another program's output: mesoslimit's
+// (-mesos-limit) and the ProbeCPU benchmark's (-probes).
+var splicedSections = map[string]func(*config) error{
+	"mesoslimit": func(c *config) error { return onlyMesosLimit(c.mesosLimit, c.out) },
+	"probes":     func(c *config) error { return onlyProbes(c.probes, c.out) },
 }
 
 // bench is one benchmark run.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -342,15 +341,6 @@ func onlyMesosLimit(in, out string) error {
 	if err != nil {
 		return err
 	}
-	doc, err := os.ReadFile(out)
-	if err != nil {
-		return err
-	}
-	if !strings.Contains(string(doc), limitHeading+"\n") {
-		// Before the Mesos benchmark's section, where a whole run puts it.
-		if i := strings.Index(string(doc), "\n## Mesos: "); i >= 0 {
-			return os.WriteFile(out, []byte(string(doc)[:i+1]+sec+string(doc)[i+1:]), 0o644)
-		}
-	}
-	return os.WriteFile(out, spliceSection(doc, limitHeading, sec), 0o644)
+	// Before the Mesos benchmark's section, where a whole run puts it.
+	return writeSection(out, limitHeading, sec, "## Mesos: ")
 }

@@ -71,15 +71,11 @@ func onlyProbes(in, out string) error {
 	if err != nil {
 		return err
 	}
-	doc, err := os.ReadFile(out)
-	if err != nil {
-		return err
-	}
 	if fi, err := os.Stat(in); err == nil {
 		sec = strings.Replace(sec, "\n\n", fmt.Sprintf("\n\n*Measured on its own (%s modified %s UTC; load average when this section was written: %s) and spliced into the last full run's file.*\n\n",
 			filepath.Base(in), fi.ModTime().UTC().Format("2006-01-02 15:04"), loadavg()), 1)
 	}
-	return os.WriteFile(out, spliceSection(doc, probesHeading, sec), 0o644)
+	return writeSection(out, probesHeading, sec, "")
 }
 
 // probesMarkdown is the section of results.md on the protocol probes' cost (issue 18).

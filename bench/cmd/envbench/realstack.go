@@ -284,6 +284,23 @@ func (b *bench) runOnlyRealstack(ctx context.Context, out string) error {
 	return nil
 }
 
+// writeSection puts sec in place of heading's section of the results file out, keeping the
+// rest. A file without that section gets it before the first line that starts with before
+// (when before is set and there is one), else where spliceSection puts it.
+func writeSection(out, heading, sec, before string) error {
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	s := string(doc)
+	if before != "" && !strings.Contains(s, heading+"\n") {
+		if i := strings.Index(s, "\n"+before); i >= 0 {
+			return os.WriteFile(out, []byte(s[:i+1]+sec+s[i+1:]), 0o644)
+		}
+	}
+	return os.WriteFile(out, spliceSection(doc, heading, sec), 0o644)
+}
+
 // spliceSection replaces the section that starts with heading in doc (up to the next "## "
 // heading) by section, or inserts it before "## Profile" (else at the end).
 func spliceSection(doc []byte, heading, section string) []byte {

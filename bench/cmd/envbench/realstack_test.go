@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -52,5 +54,26 @@ func TestSpliceSection(t *testing.T) {
 	got = string(spliceSection([]byte("# r\n"), realstackHeading, "S\n"))
 	if got != "# r\n\nS\n" {
 		t.Errorf("append: got %q", got)
+	}
+}
+
+// TestWriteSection: -only's sections replace their own, else go before the named section,
+// else where spliceSection puts them (before the profile).
+func TestWriteSection(t *testing.T) {
+	for _, tc := range []struct{ name, doc, before, want string }{
+		{"replaces", "# r\n\n## S\n\nold\n\n## Mesos: x\n\nm\n", "## Mesos: ", "# r\n\n## S\n\nnew\n\n## Mesos: x\n\nm\n"},
+		{"before the named section", "# r\n\n## Mesos: x\n\nm\n\n## Profile\n\np\n", "## Mesos: ", "# r\n\n## S\n\nnew\n\n## Mesos: x\n\nm\n\n## Profile\n\np\n"},
+		{"before the profile", "# r\n\n## Mesos: x\n\nm\n\n## Profile\n\np\n", "", "# r\n\n## Mesos: x\n\nm\n\n## S\n\nnew\n\n## Profile\n\np\n"},
+	} {
+		out := filepath.Join(t.TempDir(), "results.md")
+		if err := os.WriteFile(out, []byte(tc.doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeSection(out, "## S", "## S\n\nnew\n\n", tc.before); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(out); string(got) != tc.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", tc.name, got, tc.want)
+		}
 	}
 }
